@@ -1,0 +1,3 @@
+from lowlight_edge.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Latency measurement: protocol, statistics, environment capture and result records."""

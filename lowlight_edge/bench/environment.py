@@ -1,0 +1,47 @@
+"""What machine and libraries produced a result: recorded in every result file."""
+
+import os
+import platform
+import socket
+import sys
+from importlib import metadata
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _memory_gib() -> float | None:
+    try:
+        return round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def capture() -> dict:
+    libs = ["lowlight-edge", "numpy", "onnx", "onnxruntime", "torch", "tensorrt", "pycuda"]
+    return {
+        "host": socket.gethostname(),
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "cpu": _cpu_model(),
+        "cpu_count": os.cpu_count(),
+        "memory_gib": _memory_gib(),
+        "python": sys.version.split()[0],
+        "libraries": {name: _version(name) for name in libs},
+        "command": " ".join([os.path.basename(sys.argv[0])] + sys.argv[1:]),
+    }

@@ -1,0 +1,59 @@
+"""`lowlight-edge` entry point: one thin subcommand per job, one error convention for all.
+
+A user-facing failure (LowlightError) prints one line on stderr and exits non-zero; `--debug` shows the
+traceback instead. Each subcommand lives in lowlight_edge/commands/<name>.py and exposes
+`register(subparsers)`.
+"""
+
+import argparse
+import sys
+
+from lowlight_edge import __version__
+from lowlight_edge.commands import bench, demo, export, init
+from lowlight_edge.errors import LowlightError
+
+COMMANDS = [init, export, bench, demo]
+PROG = "lowlight-edge"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Take a low-light enhancement GAN (Attention U-Net, SID RAW) from a PyTorch checkpoint to "
+        "the edge: export to ONNX, benchmark PyTorch against ONNX Runtime, and more as it lands.",
+        epilog="Run 'lowlight-edge COMMAND --help' for the options of each command.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show the full traceback when something fails")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for command in COMMANDS:
+        command.register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args) or 0)
+    except LowlightError as exc:
+        if args.debug:
+            raise
+        _fail(str(exc))
+        return exc.exit_code
+    except KeyboardInterrupt:
+        _fail("interrupted; outputs in progress were removed")
+        return 130
+    except (OSError, MemoryError) as exc:  # environment trouble not caught closer to the source
+        if args.debug:
+            raise
+        _fail(f"{type(exc).__name__}: {exc} (rerun with --debug for the traceback)")
+        return 1
+
+
+def _fail(message: str) -> None:
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,35 @@
+"""Small helpers shared by subcommands: progress messages and common options."""
+
+import argparse
+import sys
+from typing import Callable
+
+from lowlight_edge.errors import LowlightError
+
+
+def say(message: str) -> None:
+    """Progress and notes go to stderr, so stdout stays clean for tables and JSON."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def add_force(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--force", action="store_true", help="overwrite output files that already exist")
+
+
+def add_threads(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--threads", type=int, default=None, metavar="N",
+                        help="intra-op threads for PyTorch and ONNX Runtime (default: the library's own choice, "
+                        "usually one per core); recorded in results")
+
+
+def arg_type(parse: Callable[[str], object]) -> Callable[[str], object]:
+    """Adapt a parser that raises LowlightError for argparse, which reports ArgumentTypeError as usage."""
+
+    def convert(text: str) -> object:
+        try:
+            return parse(text)
+        except LowlightError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    convert.__name__ = parse.__name__
+    return convert

@@ -1,0 +1,79 @@
+"""The runner interface, after Polygraphy's runners: activate, infer, deactivate.
+
+A runner owns one loaded model on one backend. It takes a packed Bayer batch `float32 [N, 4, h, w]`
+and returns the network's raw RGB output `float32 [N, 3, 2h, 2w]` (clipping is post-processing).
+"""
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from lowlight_edge.errors import InputError
+
+
+@dataclass(frozen=True)
+class TensorSpec:
+    name: str
+    shape: tuple  # ints, or strings for dynamic dimensions
+    dtype: str
+
+
+class Runner(ABC):
+    backend: str = "?"  # e.g. "torch-cpu", "ort-cpu"
+    precision: str = "fp32"
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.size_multiple = 16
+        self.source_sha256: str | None = None  # sha256 of the checkpoint the model came from, when known
+
+    def __enter__(self) -> "Runner":
+        self.activate()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.deactivate()
+
+    @abstractmethod
+    def activate(self) -> None:
+        """Load the model (may be slow: graph optimisation, engine deserialisation)."""
+
+    def deactivate(self) -> None:
+        """Release the model; the default has nothing to release."""
+
+    @property
+    @abstractmethod
+    def inputs(self) -> list[TensorSpec]: ...
+
+    @property
+    @abstractmethod
+    def outputs(self) -> list[TensorSpec]: ...
+
+    @abstractmethod
+    def _infer(self, packed: np.ndarray) -> np.ndarray: ...
+
+    def infer(self, packed: np.ndarray) -> np.ndarray:
+        """Validate the input's layout, then run the model."""
+        check_packed(packed, self.size_multiple)
+        return self._infer(packed)
+
+    def describe(self) -> dict:
+        return {"model": str(self.path), "backend": self.backend, "precision": self.precision}
+
+
+def check_packed(packed: np.ndarray, multiple: int) -> None:
+    """Packed input must be float32 [N, 4, h, w] with h, w multiples of the network's pooling factor."""
+    if not isinstance(packed, np.ndarray):
+        raise InputError(f"input must be a numpy array, got {type(packed).__name__}")
+    if packed.dtype != np.float32:
+        raise InputError(f"input must be float32, got {packed.dtype}")
+    if packed.ndim != 4 or packed.shape[1] != 4:
+        raise InputError(f"input must be packed Bayer [N, 4, h, w], got shape {list(packed.shape)}")
+    n, _, h, w = packed.shape
+    if n < 1 or h < multiple or w < multiple or h % multiple or w % multiple:
+        raise InputError(
+            f"packed height and width must be positive multiples of {multiple}, got {h}x{w}; pad the frame "
+            "(enhance does this) or pick another --shape"
+        )

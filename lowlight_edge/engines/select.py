@@ -1,0 +1,57 @@
+"""Choose a runner from the model file's type, so every command takes any model kind alike."""
+
+from pathlib import Path
+
+from lowlight_edge.engines.base import Runner
+from lowlight_edge.errors import InputError
+from lowlight_edge.model.checkpoint import CHECKPOINT_SUFFIXES
+
+ONNX_SUFFIXES = (".onnx",)
+ENGINE_SUFFIXES = (".engine", ".plan")
+
+# backend name -> model kinds it accepts
+BACKENDS = {
+    "torch-cpu": "checkpoint",
+    "torch-cuda": "checkpoint",
+    "ort-cpu": "onnx",
+    "ort-cuda": "onnx",
+    "ort-tensorrt": "onnx",
+}
+DEFAULT_BACKEND = {"checkpoint": "torch-cpu", "onnx": "ort-cpu"}
+
+
+def model_kind(path: Path) -> str:
+    suffix = Path(path).suffix.lower()
+    if suffix in CHECKPOINT_SUFFIXES:
+        return "checkpoint"
+    if suffix in ONNX_SUFFIXES:
+        return "onnx"
+    if suffix in ENGINE_SUFFIXES:
+        return "engine"
+    known = ", ".join(CHECKPOINT_SUFFIXES + ONNX_SUFFIXES + ENGINE_SUFFIXES)
+    raise InputError(f"cannot tell the model type of {path}: expected a file ending in one of {known}")
+
+
+def open_runner(path: Path, backend: str | None = None, threads: int | None = None) -> Runner:
+    """An inactive runner for `path` (use it as a context manager)."""
+    path = Path(path)
+    kind = model_kind(path)
+    if kind == "engine":
+        raise InputError(
+            f"{path} is a TensorRT engine; running engines needs TensorRT and a GPU, which this build of "
+            "lowlight-edge does not support yet - run the .onnx it was built from instead"
+        )
+    if not path.exists():
+        raise InputError(f"model not found: {path}")
+    backend = backend or DEFAULT_BACKEND[kind]
+    if backend not in BACKENDS:
+        raise InputError(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
+    if BACKENDS[backend] != kind:
+        raise InputError(f"backend {backend} runs {BACKENDS[backend]} files, but {path.name} is a {kind} file")
+    if backend.startswith("torch-"):
+        from lowlight_edge.engines.torch_runner import TorchRunner
+
+        return TorchRunner(path, device=backend.removeprefix("torch-"), threads=threads)
+    from lowlight_edge.engines.ort_runner import OrtRunner
+
+    return OrtRunner(path, provider=backend.removeprefix("ort-"), threads=threads)

@@ -1,0 +1,72 @@
+"""Atomic outputs: a result appears complete or not at all.
+
+Every file the tool writes goes through `atomic_output`: the caller writes a temporary file in the
+destination folder (same filesystem, so the final rename is atomic), it is fsynced and renamed over the
+target only when the body finished without error. An exception or Ctrl-C removes the temporary file.
+"""
+
+import contextlib
+import errno
+import os
+import tempfile
+from pathlib import Path
+from typing import Iterator
+
+from lowlight_edge.errors import OutputError
+
+
+def check_writable(path: Path, force: bool) -> None:
+    """Refuse an existing target without --force, and a folder we cannot create or write to."""
+    path = Path(path)
+    if path.is_dir():
+        raise OutputError(f"{path} is a directory; give a file name")
+    if path.exists() and not force:
+        raise OutputError(f"{path} already exists; pass --force to overwrite it")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create folder {path.parent}: {exc.strerror or exc}") from exc
+    if not os.access(path.parent, os.W_OK):
+        raise OutputError(f"folder {path.parent} is not writable")
+
+
+@contextlib.contextmanager
+def atomic_output(path: Path, force: bool = False) -> Iterator[Path]:
+    """Yield a temporary path next to `path`; on success, fsync it and rename it to `path`."""
+    path = Path(path)
+    check_writable(path, force)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        _fsync_file(tmp)
+        if path.exists() and not force:  # someone else created it meanwhile
+            raise OutputError(f"{path} appeared while writing; pass --force to overwrite it")
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        if exc.errno == errno.ENOSPC:
+            raise OutputError(f"disk full while writing {path}; nothing was written") from exc
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_bytes(path: Path, data: bytes, force: bool = False) -> Path:
+    with atomic_output(path, force) as tmp:
+        tmp.write_bytes(data)
+    return Path(path)
+
+
+def write_text(path: Path, text: str, force: bool = False) -> Path:
+    return write_bytes(path, text.encode("utf-8"), force)
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

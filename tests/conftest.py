@@ -1,0 +1,54 @@
+"""Shared fixtures: a tiny generator checkpoint and its ONNX export, made once per session."""
+
+import pytest
+
+TINY_WIDTH = 4  # keeps every test fast; the architecture is the same at any width
+
+
+def pytest_addoption(parser):
+    parser.addoption("--require-gpu", action="store_true",
+                     help="turn skips of gpu/tensorrt-marked tests into failures (for GPU machines)")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "require_device: set by --require-gpu on gpu/tensorrt tests")
+
+
+def pytest_collection_modifyitems(config, items):
+    if not config.getoption("--require-gpu"):
+        return
+    for item in items:
+        if item.get_closest_marker("gpu") or item.get_closest_marker("tensorrt"):
+            item.add_marker(pytest.mark.require_device)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.skipped and item.get_closest_marker("require_device"):
+        report.outcome = "failed"
+        report.longrepr = f"--require-gpu: {item.nodeid} was skipped on a machine that must run it"
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint(tmp_path_factory):
+    import torch
+
+    from lowlight_edge.model.checkpoint import save_generator
+    from lowlight_edge.model.config import GeneratorConfig
+    from lowlight_edge.model.generator import AttentionUNet
+
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("ckpt") / "tiny.safetensors"
+    save_generator(AttentionUNet(GeneratorConfig(width=TINY_WIDTH)), path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_onnx(tiny_checkpoint, tmp_path_factory):
+    from lowlight_edge.export.onnx_export import export_onnx
+
+    path = tmp_path_factory.mktemp("onnx") / "tiny.fp32.onnx"
+    export_onnx(tiny_checkpoint, path)
+    return path
