@@ -8,8 +8,13 @@ TORCH_SPEC ?= torch==2.13.0
 PY         := $(VENV)/bin/python
 CLI        := $(VENV)/bin/lowlight-edge
 STAMP      := $(VENV)/.lowlight-edge-installed
+# Test-time data that must come from the registry (LPIPS weights, the lpips wheel to compare them with)
+# is provisioned into .cache/ by `make test`, never downloaded by the tests themselves.
+export LOWLIGHT_EDGE_CACHE ?= $(CURDIR)/.cache/lowlight-edge
+LPIPS_WEIGHTS := $(LOWLIGHT_EDGE_CACHE)/lpips_alex_v0.1.safetensors
+LPIPS_WHEEL   := .cache/wheels/lpips-0.1.4-py3-none-any.whl
 
-.PHONY: help venv test test-fast demo clean
+.PHONY: help venv test-data test test-fast demo clean
 
 help:
 	@echo "make demo   run the main job on the bundled default model"
@@ -19,19 +24,27 @@ $(STAMP): pyproject.toml Makefile
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
 	$(PY) -m pip install -q --disable-pip-version-check $(TORCH_SPEC)
-	$(PY) -m pip install -q --disable-pip-version-check -e ".[export,dev]"
+	$(PY) -m pip install -q --disable-pip-version-check -e ".[export,train,dev]"
 	@touch $@
 
 venv: $(STAMP)
 
-test: $(STAMP)
+$(LPIPS_WEIGHTS): | $(STAMP)
+	$(CLI) weights fetch
+
+$(LPIPS_WHEEL): | $(STAMP)
+	$(PY) -m pip download -q --disable-pip-version-check --no-deps lpips==0.1.4 -d .cache/wheels
+
+test-data: $(LPIPS_WEIGHTS) $(LPIPS_WHEEL)
+
+test: $(STAMP) test-data
 	$(PY) -m pytest -q
 
-test-fast: $(STAMP)
+test-fast: $(STAMP) test-data
 	$(PY) -m pytest -q -x -m "not slow"
 
 demo: $(STAMP)
 	$(CLI) demo
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache .cache

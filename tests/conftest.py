@@ -1,5 +1,8 @@
 """Shared fixtures: a tiny generator checkpoint and its ONNX export, made once per session."""
 
+import os
+from pathlib import Path
+
 import pytest
 
 TINY_WIDTH = 4  # keeps every test fast; the architecture is the same at any width
@@ -11,6 +14,8 @@ def pytest_addoption(parser):
 
 
 def pytest_configure(config):
+    # `make test` provisions the LPIPS weights here; a plain `pytest` after it finds them too.
+    os.environ.setdefault("LOWLIGHT_EDGE_CACHE", str(Path(__file__).resolve().parents[1] / ".cache" / "lowlight-edge"))
     config.addinivalue_line("markers", "require_device: set by --require-gpu on gpu/tensorrt tests")
 
 

@@ -5,7 +5,7 @@ import pytest
 
 from lowlight_edge.cli import build_parser, main
 
-COMMANDS = ["init", "export", "bench", "demo"]
+COMMANDS = ["init", "export", "bench", "enhance", "inspect", "synth", "train", "demo"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -76,10 +76,15 @@ def test_bad_arguments_exit_nonzero(tiny_onnx, capsys):
     assert info.value.code == 2
 
 
-def test_demo_runs_end_to_end_on_a_tiny_shape(tmp_path, capsys):
-    code = main(["demo", "--workdir", str(tmp_path / "work"), "--results", str(tmp_path / "res"),
-                 "--width", "4", "--shape", "32x32", "--runs", "1", "--threads", "1"])
+def test_demo_runs_end_to_end_on_a_tiny_shape(tiny_checkpoint, tmp_path, capsys):
+    import json
+
+    code = main(["demo", "--model", str(tiny_checkpoint), "--workdir", str(tmp_path / "work"),
+                 "--results", str(tmp_path / "res"), "--shape", "32x32", "--runs", "1", "--threads", "1"])
     assert code == 0
-    assert (tmp_path / "res" / "demo-bench.json").exists()
+    doc = json.loads((tmp_path / "res" / "demo.json").read_text())
+    assert {r["backend"] for r in doc["records"]} == {"torch-cpu", "ort-cpu"}
+    assert len(doc["enhance"]["frames"]) == 2 and doc["enhance"]["max_backend_diff"] < 1e-3
+    assert len(list((tmp_path / "work" / "enhanced").glob("*.png"))) == 2
     err = capsys.readouterr().err
-    assert "UNTRAINED" in err and "target" in err.splitlines()[-1]
+    assert "target" in err.splitlines()[-1] and "naive pipeline" in err

@@ -38,6 +38,7 @@ def atomic_output(path: Path, force: bool = False) -> Iterator[Path]:
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
     os.close(fd)
     tmp = Path(tmp_name)
+    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a finished output gets the usual permissions
     try:
         yield tmp
         _fsync_file(tmp)
@@ -62,6 +63,12 @@ def write_bytes(path: Path, data: bytes, force: bool = False) -> Path:
 
 def write_text(path: Path, text: str, force: bool = False) -> Path:
     return write_bytes(path, text.encode("utf-8"), force)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _fsync_file(path: Path) -> None:

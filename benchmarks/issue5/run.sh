@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Speed / drift of FP32, FP16 and both INT8 targets of the bundled default model, on this machine.
+# Usage (from the repository root, after `make venv`): bash benchmarks/issue5/run.sh
+set -euo pipefail
+LE=.venv/bin/lowlight-edge
+OUT=benchmarks/issue5
+W=export/issue5
+mkdir -p "$W"
+$LE export lowlight_edge/weights/default.safetensors -o $W/default.fp32.onnx --force
+$LE quantize fp16 $W/default.fp32.onnx -o $W/default.fp16.onnx --calib synthetic:16 --force
+$LE quantize int8 $W/default.fp32.onnx -o $W/default.int8-trt.onnx --target tensorrt --calib synthetic:16 --force
+$LE quantize int8 $W/default.fp32.onnx -o $W/default.int8-cpu.onnx --target cpu --calib synthetic:16 --force
+for m in fp16 int8-trt int8-cpu; do $LE check $W/default.$m.onnx --target tensorrt > $OUT/check-$m.txt 2>&1 || true; done
+$LE validate --reference $W/default.fp32.onnx --candidate $W/default.fp16.onnx --candidate $W/default.int8-trt.onnx \
+    --candidate $W/default.int8-cpu.onnx --synthetic 8 --json $OUT/drift.json --markdown $OUT/drift.md --force \
+    | tee $OUT/drift.txt || true
+$LE bench $W/default.fp32.onnx $W/default.fp16.onnx $W/default.int8-trt.onnx $W/default.int8-cpu.onnx \
+    --shape 1424x2128 --warmup 1 --runs 5 --no-progress --json $OUT/speed-fullframe.json --force | tee $OUT/speed-fullframe.txt

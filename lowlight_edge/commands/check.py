@@ -1,0 +1,57 @@
+"""`lowlight-edge check`: what TensorRT would reject or run slowly in an ONNX model, before any device."""
+
+import argparse
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+from lowlight_edge.bench.shapes import parse_shape
+from lowlight_edge.commands.common import arg_type, say
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "check", help="static TensorRT-readiness check of an ONNX model",
+        description="Check an ONNX model for what TensorRT 10.3+/11 would reject or run slowly: asymmetric or "
+        "non-INT8 Q/DQ, wrong per-channel weight axis, Q/DQ that cannot fuse, ops and opsets the TensorRT ONNX "
+        "parser does not take, dynamic dimensions an optimization profile cannot cover, and (with --calib) FP16 "
+        "tensors whose measured range overflows. Exit code 1 when there are errors.",
+    )
+    p.add_argument("model", type=Path, help="ONNX model")
+    p.add_argument("--target", choices=("tensorrt",), default="tensorrt", help="default tensorrt")
+    p.add_argument("--calib", default=None, metavar="SOURCE",
+                   help="measure FP16 tensor ranges on these frames (as for quantize)")
+    p.add_argument("--calib-shape", type=arg_type(parse_shape), default=(256, 256), metavar="HxW")
+    p.add_argument("--json", action="store_true", help="print findings as JSON")
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import numpy as np
+    import onnx
+    from tabulate import tabulate
+
+    from lowlight_edge.engines.ort_runner import validate_onnx_file
+    from lowlight_edge.export.trt_check import ERROR, check_tensorrt
+
+    validate_onnx_file(args.model)
+    model = onnx.load(str(args.model))
+    peaks = None
+    if args.calib and any(t.data_type == onnx.TensorProto.FLOAT16 for t in model.graph.initializer):
+        from lowlight_edge.export.calibration import calibration_batches
+        from lowlight_edge.export.ranges import activation_ranges
+
+        batches = calibration_batches(args.calib, args.calib_shape, limit=8)
+        wants_fp16 = model.graph.input[0].type.tensor_type.elem_type == onnx.TensorProto.FLOAT16
+        peaks = activation_ranges(args.model, [b.astype(np.float16) if wants_fp16 else b for b in batches])
+    findings = check_tensorrt(model, peaks)
+    errors = [f for f in findings if f.severity == ERROR]
+    if args.json:
+        print(json.dumps({"model": str(args.model), "errors": len(errors), "findings": [asdict(f) for f in findings]},
+                         indent=2))
+    elif findings:
+        print(tabulate([[f.severity, f.code, f.node, f.message] for f in findings],
+                       headers=["severity", "check", "node", "finding"]))
+    say(f"check --target tensorrt: {len(errors)} errors, {sum(f.severity == 'warning' for f in findings)} warnings "
+        f"in {args.model}" + ("" if errors else ": ready for a strongly typed TensorRT build"))
+    return 1 if errors else 0

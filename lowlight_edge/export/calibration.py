@@ -1,0 +1,87 @@
+"""Calibration frames for FP16 range checks and INT8 quantization: real packed, amplified RAW frames.
+
+SOURCE is one of: a folder of RAW files, a SID list file (`*.txt`), a folder of `.npy` packed frames
+([4, h, w] or [1, 4, h, w], already normalised), or `synthetic:N` (N frames of the sensor model). Frames
+are cropped (centre) or reflect-padded to the calibration shape, so every batch has the same shape -
+the optimum shape of the engine the model is calibrated for.
+"""
+
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from lowlight_edge.errors import InputError
+
+
+def fit_shape(packed: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Centre-crop or reflect-pad [4, h, w] to [4, H, W]."""
+    h, w = shape
+    _, ph, pw = packed.shape
+    top, left = max((ph - h) // 2, 0), max((pw - w) // 2, 0)
+    packed = packed[:, top: top + h, left: left + w]
+    pad_h, pad_w = h - packed.shape[1], w - packed.shape[2]
+    if pad_h or pad_w:
+        mode = "reflect" if pad_h < packed.shape[1] and pad_w < packed.shape[2] else "edge"
+        packed = np.pad(packed, [(0, 0), (0, pad_h), (0, pad_w)], mode=mode)
+    return np.ascontiguousarray(packed, dtype=np.float32)
+
+
+def iter_packed(source: str, seed: int = 0) -> Iterator[tuple[str, np.ndarray]]:
+    """(name, packed [4, h, w]) for every frame of SOURCE; raises InputError for an empty or bad source."""
+    from lowlight_edge.raw import datasets
+
+    count = 0
+    if source.startswith("synthetic:"):
+        try:
+            n = int(source.split(":", 1)[1])
+        except ValueError:
+            raise InputError(f"calibration source {source!r}: use synthetic:N with N a whole number") from None
+        # training photographs, never the held-out ones that validate measures drift on
+        from lowlight_edge.train.synthetic import TRAIN_IMAGES
+
+        frames = ((s.name, s.packed) for s in datasets.synthetic_samples(n, seed=seed, names=TRAIN_IMAGES))
+    else:
+        path = Path(source)
+        if path.is_file() and path.suffix.lower() == ".txt":
+            frames = ((s.name, s.packed) for s in datasets.sid_samples(path))
+        elif path.is_dir() and any(path.glob("*.npy")):
+            frames = _npy_frames(path)
+        elif path.is_dir():
+            frames = ((s.name, s.packed) for s in datasets.folder_samples(path))
+        elif not path.exists():
+            raise InputError(f"calibration source not found: {source} (a RAW folder, a .npy folder, a SID list "
+                             "or synthetic:N)")
+        else:
+            raise InputError(f"calibration source {source} is neither a folder, a SID list (.txt) nor synthetic:N")
+    for name, packed in frames:
+        if not np.isfinite(packed).all():
+            raise InputError(f"calibration frame {name} contains NaN/Inf values")
+        count += 1
+        yield name, packed
+    if count == 0:
+        raise InputError(f"calibration source {source} gave no frames")
+
+
+def _npy_frames(folder: Path) -> Iterator[tuple[str, np.ndarray]]:
+    for path in sorted(folder.glob("*.npy")):
+        try:
+            array = np.load(path, allow_pickle=False)
+        except (ValueError, OSError) as exc:
+            raise InputError(f"{path} is not a readable .npy array ({exc})") from exc
+        if array.ndim == 4 and array.shape[0] == 1:
+            array = array[0]
+        if array.ndim != 3 or array.shape[0] != 4:
+            raise InputError(f"{path}: packed frames are [4, h, w], got {list(array.shape)}")
+        yield path.name, array.astype(np.float32)
+
+
+def calibration_batches(source: str, shape: tuple[int, int], limit: int | None = None,
+                        seed: int = 0) -> list[np.ndarray]:
+    """All frames of SOURCE fitted to `shape`, as [1, 4, H, W] arrays (at most `limit`)."""
+    out = []
+    for _, packed in iter_packed(source, seed):
+        out.append(fit_shape(packed, shape)[None])
+        if limit and len(out) >= limit:
+            break
+    return out

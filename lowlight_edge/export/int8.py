@@ -1,0 +1,159 @@
+"""FP32 ONNX -> INT8 ONNX with explicit Q/DQ nodes, calibrated on packed RAW frames (a loader).
+
+Two targets, because the fastest graph differs:
+- `tensorrt`: symmetric INT8 activations and weights (zero point 0), weights per output channel (axis 0
+  for Conv, axis 1 for ConvTranspose), Q/DQ only on the inputs and weights of Conv/ConvTranspose where
+  TensorRT fuses them, biases left in float (TensorRT quantizes them itself); no graph optimisation, so
+  no ONNX Runtime-only fused ops reach the TensorRT parser.
+- `cpu`: what ONNX Runtime's CPU kernels run fastest: U8 asymmetric activations, S8 symmetric per-channel
+  weights, every quantizable op, after ONNX Runtime's pre-processing.
+
+Calibration ranges are cached as JSON (keyed by the model's sha256, the source, shape, frame count and
+method) and reused, so re-quantizing with other exclusions costs no calibration.
+"""
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import onnx
+
+from lowlight_edge.errors import ExportError, MissingDependency
+from lowlight_edge.export.metadata import read_metadata, set_metadata
+from lowlight_edge.fileio.atomic import atomic_output
+from lowlight_edge.fileio.hashing import sha256_file
+
+TARGETS = ("tensorrt", "cpu")
+METHODS = ("minmax", "percentile", "entropy")
+QUANTIZED_OPS_TENSORRT = ["Conv", "ConvTranspose"]
+
+
+@dataclass
+class Int8Options:
+    target: str = "tensorrt"
+    method: str = "minmax"
+    percentile: float = 99.999
+    exclude: list[str] = field(default_factory=list)  # node names kept in float
+
+
+@dataclass
+class Int8Report:
+    output: Path
+    quantized_nodes: list[str]
+    excluded_nodes: list[str]
+    cache: Path | None
+    cache_hit: bool
+
+
+class _Reader:
+    """onnxruntime.quantization.CalibrationDataReader over in-memory batches."""
+
+    def __init__(self, input_name: str, batches: list[np.ndarray]) -> None:
+        self._feeds = iter([{input_name: b} for b in batches])
+
+    def get_next(self):
+        return next(self._feeds, None)
+
+    def rewind(self):  # the calibrators of some versions call it
+        pass
+
+
+def cache_key(model_sha256: str, source: str, shape, count: int, target: str, method: str, percentile: float) -> str:
+    """Ranges depend on the model, the frames, the method and the target (which tensors get calibrated)."""
+    text = json.dumps([model_sha256, source, list(shape), count, target, method, percentile])
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+@contextlib.contextmanager
+def _inside(folder: Path):
+    """quant_pre_process and the calibrators leave files in the working directory: keep them in `folder`."""
+    previous = os.getcwd()
+    os.chdir(folder)
+    try:
+        yield
+    finally:
+        os.chdir(previous)
+
+
+def int8_from_onnx(source: Path, output: Path, batches: list[np.ndarray], options: Int8Options,
+                   cache_path: Path | None = None, force: bool = False) -> Int8Report:
+    try:
+        from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
+        from onnxruntime.quantization.shape_inference import quant_pre_process
+    except ImportError as exc:  # pragma: no cover - onnxruntime builds without the quantization tools
+        raise MissingDependency(f"INT8 quantization needs onnxruntime's quantization tools ({exc})") from exc
+    if options.target not in TARGETS or options.method not in METHODS:
+        raise ExportError(f"target must be one of {TARGETS} and method one of {METHODS}")
+    source = Path(source).resolve()
+    output = Path(output)
+    method = {"minmax": CalibrationMethod.MinMax, "percentile": CalibrationMethod.Percentile,
+              "entropy": CalibrationMethod.Entropy}[options.method]
+    trt = options.target == "tensorrt"
+    extra = {"ActivationSymmetric": trt, "WeightSymmetric": True, "QuantizeBias": not trt}
+    if trt:  # Q/DQ on Conv inputs and weights only: TensorRT fuses those, and requantizes outputs itself
+        extra["OpTypesToExcludeOutputQuantization"] = QUANTIZED_OPS_TENSORRT
+    if options.method == "percentile":
+        extra["CalibPercentile"] = options.percentile
+    input_name = onnx.load(str(source), load_external_data=False).graph.input[0].name
+    cache_hit = cache_path is not None and Path(cache_path).is_file()
+    if cache_path is not None:
+        Path(cache_path).parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="lowlight-int8-") as tmp, _inside(Path(tmp)):
+        prepared = Path(tmp) / "prepared.onnx"
+        quant_pre_process(str(source), str(prepared), skip_optimization=trt, skip_symbolic_shape=True)
+        quantized = Path(tmp) / "quantized.onnx"
+        try:
+            quantize_static(
+                str(prepared), str(quantized), _Reader(input_name, batches) if not cache_hit else None,
+                quant_format=QuantFormat.QDQ, per_channel=True,
+                activation_type=QuantType.QInt8 if trt else QuantType.QUInt8, weight_type=QuantType.QInt8,
+                op_types_to_quantize=QUANTIZED_OPS_TENSORRT if trt else None,
+                nodes_to_exclude=list(options.exclude), calibrate_method=method, extra_options=extra,
+                calibration_cache_path=str(Path(cache_path).resolve()) if cache_path else None,
+            )
+        except (ValueError, RuntimeError, KeyError) as exc:
+            raise ExportError(f"INT8 quantization failed: {str(exc).splitlines()[0][:300]}") from exc
+        model = onnx.load(str(quantized))
+    if trt:
+        keep_float_for_non_conv_consumers(model)
+    meta = read_metadata(onnx.load(str(source), load_external_data=False))
+    meta.update({"lowlight_edge.precision": "int8", "lowlight_edge.int8_target": options.target,
+                 "lowlight_edge.int8_method": options.method, "lowlight_edge.int8_excluded": ",".join(options.exclude),
+                 "lowlight_edge.fp32_onnx_sha256": sha256_file(source)})
+    set_metadata(model, meta)
+    quantized_nodes = quantized_layers(model)
+    with atomic_output(output, force) as tmp_out:
+        onnx.save(model, str(tmp_out))
+    return Int8Report(output=output, quantized_nodes=quantized_nodes, excluded_nodes=list(options.exclude),
+                      cache=Path(cache_path) if cache_path else None, cache_hit=cache_hit)
+
+
+def keep_float_for_non_conv_consumers(model: onnx.ModelProto) -> None:
+    """Rewire readers other than Conv/ConvTranspose of a Q->DQ'd activation back to the float tensor.
+
+    ONNX Runtime puts one Q/DQ pair on a tensor shared by a Conv and, say, a MaxPool or the attention
+    gate's Mul; TensorRT would then run those readers on requantized values it cannot fuse. Only the
+    convolution should see the quantized copy.
+    """
+    inits = {t.name for t in model.graph.initializer}
+    producer = {o: n for n in model.graph.node for o in n.output}
+    float_of = {}
+    for dq in model.graph.node:
+        q = producer.get(dq.input[0]) if dq.op_type == "DequantizeLinear" else None
+        if q is not None and q.op_type == "QuantizeLinear" and q.input[0] not in inits:
+            float_of[dq.output[0]] = q.input[0]
+    for node in model.graph.node:
+        if node.op_type not in QUANTIZED_OPS_TENSORRT:
+            node.input[:] = [float_of.get(name, name) for name in node.input]
+
+
+def quantized_layers(model: onnx.ModelProto) -> list[str]:
+    """Conv/ConvTranspose nodes whose weight arrives through a DequantizeLinear."""
+    producer = {o: n for n in model.graph.node for o in n.output}
+    return sorted(n.name for n in model.graph.node if n.op_type in ("Conv", "ConvTranspose") and len(n.input) > 1
+                  and getattr(producer.get(n.input[1]), "op_type", None) == "DequantizeLinear")

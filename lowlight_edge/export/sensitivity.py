@@ -1,0 +1,94 @@
+"""Per-layer INT8 sensitivity and greedy fallback to an LPIPS budget.
+
+Sensitivity of a layer = LPIPS drift of the fully quantized model minus the drift with only that layer
+left in float ("leave one out"), measured on held-out frames against the FP32 model. Layers are then
+kept in float, most sensitive first, until the drift is within the budget. Calibration ranges come from
+the cache, so each re-quantization costs seconds, not a calibration pass.
+"""
+
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from lowlight_edge.export.int8 import Int8Options, int8_from_onnx
+from lowlight_edge.raw.enhance import enhance_packed
+
+
+@dataclass
+class SensitivityResult:
+    full_drift: float
+    final_drift: float
+    budget: float
+    sensitivity: dict[str, float] = field(default_factory=dict)  # node -> drift reduction when left in float
+    kept_float: list[str] = field(default_factory=list)
+    met: bool = False
+
+
+def module_of(node_name: str) -> str:
+    """The PyTorch module an exported node came from: '/decoders.0/conv/conv.0/Conv' -> 'decoders.0.conv.0'.
+
+    >>> module_of("/decoders.0/conv/conv.0/Conv")
+    'decoders.0.conv.0'
+    >>> module_of("/head/Conv")
+    'head'
+    """
+    parts = [p for p in node_name.split("/") if p][:-1]
+    return parts[-1] if parts else node_name
+
+
+class DriftMeter:
+    """LPIPS of a model's outputs against the FP32 model's outputs, mean over held-out frames."""
+
+    def __init__(self, fp32_path: Path, frames: list[np.ndarray], lpips) -> None:
+        from lowlight_edge.engines.ort_runner import OrtRunner
+
+        self.frames, self.lpips = frames, lpips
+        with OrtRunner(fp32_path) as ref:
+            self.references = [enhance_packed(ref.infer, f, ref.size_multiple) for f in frames]
+
+    def __call__(self, model_path: Path) -> float:
+        from lowlight_edge.engines.ort_runner import OrtRunner
+        from lowlight_edge.errors import ModelError
+
+        with OrtRunner(model_path) as runner:
+            drifts = []
+            for frame, reference in zip(self.frames, self.references):
+                try:
+                    out = enhance_packed(runner.infer, frame, runner.size_multiple)
+                except ModelError:
+                    return float("inf")
+                drifts.append(self.lpips(reference, out)[0])
+        return float(np.mean(drifts))
+
+
+def fallback_to_budget(source: Path, batches, options: Int8Options, cache: Path, meter: DriftMeter, budget: float,
+                       candidates: list[str], on_step: Callable[[str], None] = lambda _m: None) -> SensitivityResult:
+    with tempfile.TemporaryDirectory(prefix="lowlight-sens-") as tmp:
+        def drift_excluding(excluded: list[str]) -> float:
+            path = Path(tmp) / "probe.onnx"
+            int8_from_onnx(source, path, batches, Int8Options(options.target, options.method, options.percentile,
+                                                              sorted(set(options.exclude) | set(excluded))),
+                           cache_path=cache, force=True)
+            return meter(path)
+
+        full = drift_excluding([])
+        result = SensitivityResult(full_drift=full, final_drift=full, budget=budget)
+        on_step(f"fully quantized: LPIPS drift {full:.4f} (budget {budget})")
+        if full <= budget:
+            result.met = True
+            return result
+        for index, node in enumerate(candidates, 1):
+            result.sensitivity[node] = full - drift_excluding([node])
+            on_step(f"sensitivity {index}/{len(candidates)}: {node} {result.sensitivity[node]:+.4f}")
+        ranked = sorted(candidates, key=lambda n: result.sensitivity[n], reverse=True)
+        for node in ranked:
+            result.kept_float.append(node)
+            result.final_drift = drift_excluding(result.kept_float)
+            on_step(f"keep {node} in float: drift {result.final_drift:.4f}")
+            if result.final_drift <= budget:
+                result.met = True
+                break
+    return result

@@ -1,0 +1,45 @@
+"""8- and 16-bit RGB PNG, written atomically (pypng: pure Python, handles 16-bit RGB, which Pillow cannot)."""
+
+from pathlib import Path
+
+import numpy as np
+
+from lowlight_edge.errors import InputError
+from lowlight_edge.fileio.atomic import atomic_output
+
+
+def to_integer(rgb: np.ndarray, bits: int) -> np.ndarray:
+    """float [H, W, 3] in [0, 1] -> uint8/uint16, rounded."""
+    if bits not in (8, 16):
+        raise InputError(f"PNG bit depth must be 8 or 16, got {bits}")
+    peak = (1 << bits) - 1
+    return np.round(np.clip(rgb, 0.0, 1.0) * peak).astype(np.uint8 if bits == 8 else np.uint16)
+
+
+def write_png(path: Path, rgb: np.ndarray, bits: int = 8, force: bool = False, compression: int = 6) -> Path:
+    import png
+
+    pixels = to_integer(rgb, bits)
+    h, w, c = pixels.shape
+    writer = png.Writer(w, h, greyscale=False, bitdepth=bits, compression=compression)
+    with atomic_output(path, force) as tmp, open(tmp, "wb") as fh:
+        writer.write(fh, pixels.reshape(h, w * c))
+    return Path(path)
+
+
+def read_png(path: Path) -> np.ndarray:
+    """float32 RGB [H, W, 3] in [0, 1] from an 8- or 16-bit PNG (grey and alpha are converted)."""
+    import png
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"image not found: {path}")
+    try:
+        w, h, rows, info = png.Reader(filename=str(path)).asDirect()
+        data = np.vstack([np.asarray(row) for row in rows]).reshape(h, w, info["planes"])
+    except (png.Error, ValueError, OSError) as exc:
+        raise InputError(f"{path} is not a readable PNG ({exc})") from exc
+    image = data.astype(np.float32) / ((1 << info["bitdepth"]) - 1)
+    if info["greyscale"]:
+        image = np.repeat(image[..., :1], 3, axis=2)
+    return image[..., :3]

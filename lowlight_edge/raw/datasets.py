@@ -1,0 +1,91 @@
+"""Frame sources for validation and calibration: a folder of RAW files, a SID list, or synthetic frames.
+
+Every source yields `Sample(name, packed, truth)`: the packed, amplified input and, when the data has
+one, the ground-truth sRGB image [H, W, 3] in [0, 1] (cropped to the packed frame's output size).
+"""
+
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from lowlight_edge.errors import InputError
+from lowlight_edge.raw.ratio import resolve_ratio
+from lowlight_edge.raw.reader import read_raw
+
+RAW_SUFFIXES = {".arw", ".dng", ".nef", ".cr2", ".cr3", ".raf", ".orf", ".rw2", ".pef", ".srw", ".nrw", ".raw"}
+_SCENE = re.compile(r"^(\d+_\d+)_")
+
+
+@dataclass
+class Sample:
+    name: str
+    packed: np.ndarray  # float32 [4, h, w]
+    truth: np.ndarray | None  # float32 [2h, 2w, 3] or None
+
+
+def raw_files_in(folder: Path) -> list[Path]:
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError(f"folder not found: {folder}")
+    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in RAW_SUFFIXES)
+    if not files:
+        raise InputError(f"no RAW files ({', '.join(sorted(RAW_SUFFIXES))}) in folder {folder}")
+    return files
+
+
+def folder_samples(folder: Path, ratio: float | None = None) -> Iterator[Sample]:
+    """RAW files of a folder; a PNG of the same SID scene (`90001_00_10s.png`) is the ground truth."""
+    from lowlight_edge.fileio.png import read_png
+
+    for path in raw_files_in(folder):
+        frame = read_raw(path)
+        used, _ = resolve_ratio(path, ratio, None, frame.exposure_s)
+        packed = frame.pack(used)
+        truth_path = _truth_beside(path)
+        truth = _crop_truth(read_png(truth_path), packed) if truth_path else None
+        yield Sample(path.name, packed, truth)
+
+
+def sid_samples(list_file: Path, root: Path | None = None) -> Iterator[Sample]:
+    from lowlight_edge.raw.sid import ground_truth, parse_sid_list
+
+    for pair in parse_sid_list(list_file, root):
+        packed = read_raw(pair.short).pack(pair.ratio)
+        yield Sample(pair.short.name, packed, _crop_truth(ground_truth(pair.long), packed))
+
+
+def synthetic_samples(count: int, seed: int = 0, names: tuple[str, ...] | None = None) -> Iterator[Sample]:
+    """`count` frames of sample photographs (default: the held-out ones), cycling images, ratios and CFA
+    phases, made through real DNG files."""
+    from lowlight_edge.raw.synth_frames import write_frames
+    from lowlight_edge.train.synthetic import HELD_OUT_IMAGES, load_image
+
+    names = names or HELD_OUT_IMAGES
+    if count < 1:
+        raise InputError(f"synthetic data needs at least 1 frame, got {count}")
+    images = {f"{names[i % len(names)]}-{i}": load_image(names[i % len(names)]) for i in range(count)}
+    with tempfile.TemporaryDirectory() as tmp:
+        frames = write_frames(Path(tmp), images, seed=seed)
+        for name, frame in zip(images, frames):
+            packed = read_raw(frame.dng).pack(frame.ratio)
+            yield Sample(name, packed, images[name][: 2 * packed.shape[1], : 2 * packed.shape[2]])
+
+
+def _truth_beside(path: Path) -> Path | None:
+    match = _SCENE.match(path.stem)
+    if not match:
+        candidate = path.with_suffix(".png")
+        return candidate if candidate.is_file() else None
+    found = sorted(path.parent.glob(f"{match.group(1)}_*s.png"))
+    return found[0] if found else None
+
+
+def _crop_truth(truth: np.ndarray, packed: np.ndarray) -> np.ndarray:
+    h, w = 2 * packed.shape[1], 2 * packed.shape[2]
+    if truth.shape[0] < h or truth.shape[1] < w:
+        raise InputError(f"ground truth of {truth.shape[1]}x{truth.shape[0]} is smaller than the frame ({w}x{h})")
+    return truth[:h, :w]

@@ -1,0 +1,112 @@
+"""Read any Bayer RAW file LibRaw opens (ARW, DNG, NEF, CR2, RAF-Bayer, ...) into a `RawFrame`.
+
+A frame keeps the visible raw area as LibRaw reports it (cropped to whole 2x2 cells), the CFA phase
+from the file's pattern, black levels per packed channel (R, G1, B, G2) and the white level, so packing
+can normalise each channel against its own black.
+"""
+
+import contextlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from lowlight_edge.errors import InputError
+from lowlight_edge.raw.cfa import channel_offsets, phase_from_pattern
+from lowlight_edge.raw.pack import crop_even, pack_bayer
+
+MAX_PIXELS = 400_000_000  # far above any camera; a header claiming more is corrupt or hostile
+
+
+@dataclass
+class RawFrame:
+    path: Path
+    bayer: np.ndarray  # uint16 [H, W], visible area, whole 2x2 cells
+    phase: str  # e.g. "RGGB", read row by row from the top-left of `bayer`
+    black: tuple[float, float, float, float]  # per packed channel R, G1, B, G2
+    white: float
+    camera: str
+    raw_size: tuple[int, int]  # full sensor readout (including masked borders)
+    visible_size: tuple[int, int]  # before cropping to even
+    exposure_s: float | None = None  # shutter time from the file's metadata, when it has one
+
+    def pack(self, ratio: float = 1.0) -> np.ndarray:
+        """float32 [4, H/2, W/2], normalised and amplified (see pack.pack_bayer)."""
+        return pack_bayer(self.bayer, self.phase, self.black, self.white, ratio)
+
+
+def read_raw(path: Path) -> RawFrame:
+    with open_raw(path) as raw:
+        return _frame_from(raw, Path(path))
+
+
+@contextlib.contextmanager
+def open_raw(path: Path) -> Iterator["rawpy.RawPy"]:
+    """rawpy.imread with every LibRaw failure turned into one clear InputError."""
+    import rawpy
+
+    path = Path(path)
+    _check_file(path)
+    try:
+        with rawpy.imread(str(path)) as raw:
+            yield raw
+    except rawpy.LibRawFileUnsupportedError as exc:
+        raise InputError(f"{path} is not a RAW file LibRaw can read (unsupported or not a raw image)") from exc
+    except (rawpy.LibRawIOError, rawpy.LibRawDataError, rawpy.LibRawTooBigError,
+            rawpy.LibRawRequestForNonexistentImageError, rawpy.LibRawOutOfOrderCallError) as exc:
+        raise InputError(f"{path} is truncated or corrupt ({type(exc).__name__})") from exc
+    except rawpy.LibRawError as exc:
+        raise InputError(f"{path} cannot be decoded by LibRaw ({type(exc).__name__}: {exc})") from exc
+    except MemoryError as exc:
+        raise InputError(f"{path} claims a frame too large to decode") from exc
+
+
+def _check_file(path: Path) -> None:
+    if not path.is_file():
+        raise InputError(f"RAW file not found: {path}")
+    if path.stat().st_size == 0:
+        raise InputError(f"RAW file {path} is empty (0 bytes)")
+
+
+def _frame_from(raw, path: Path) -> RawFrame:
+    import rawpy
+
+    sizes = raw.sizes
+    if sizes.raw_height * sizes.raw_width > MAX_PIXELS:
+        raise InputError(f"{path}: header claims {sizes.raw_width}x{sizes.raw_height} pixels, beyond any sensor")
+    if raw.raw_type != rawpy.RawType.Flat or raw.raw_pattern is None:
+        raise InputError(f"{path}: not a Bayer mosaic (a linear DNG, Foveon or other demosaiced raw); "
+                         "only 2x2 Bayer sensors are supported")
+    pattern = raw.raw_pattern.tolist()
+    color_desc = raw.color_desc.decode("ascii", "replace")
+    phase = phase_from_pattern(pattern, color_desc)
+    visible = raw.raw_image_visible
+    # raw_pattern describes the cell at the top-left of the visible area, which is where we pack from.
+    bayer = crop_even(np.array(visible, dtype=np.uint16, copy=True))
+    # LibRaw gives black per colour index; re-key it by the cell position of R, G1, B, G2.
+    per_index = list(raw.black_level_per_channel)
+    black = tuple(float(per_index[pattern[dy][dx]]) for dy, dx in channel_offsets(phase))
+    white = float(raw.white_level)
+    if bayer.size == 0:
+        raise InputError(f"{path}: the visible raw area is empty")
+    if white <= max(black):
+        raise InputError(f"{path}: white level {white:g} is not above the black levels {list(black)}")
+    shutter = float(raw.other.shutter_speed)
+    return RawFrame(path=path, bayer=bayer, phase=phase, black=black, white=white, camera=_camera_name(path),
+                    raw_size=(int(sizes.raw_height), int(sizes.raw_width)),
+                    visible_size=(int(visible.shape[0]), int(visible.shape[1])),
+                    exposure_s=shutter if shutter > 0 else None)
+
+
+def _camera_name(path: Path) -> str:
+    """Make and model from the TIFF container most RAW formats use (rawpy does not expose them)."""
+    import tifffile
+
+    try:
+        with tifffile.TiffFile(path) as tif:
+            tags = tif.pages[0].tags
+            parts = [str(tags[name].value).strip() for name in ("Make", "Model") if name in tags]
+    except Exception:  # not TIFF-based (RAF, CR3, ...) or unreadable: the name is cosmetic
+        return "unknown"
+    return " ".join(p for p in parts if p) or "unknown"

@@ -1,0 +1,49 @@
+"""Synthetic DNG test frames with ground truth: fixtures for tests, the demo and users without SID.
+
+Each frame is named SID-style (`90001_00_0.1s.dng`, exposure in the name and in the DNG's ExposureTime),
+so its ratio resolves against SID's 10 s reference exactly as for a real SID file; the clean image is
+written beside it as `90001_00_10s.png` (16-bit), the long-exposure ground truth.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from lowlight_edge.fileio.png import write_png
+from lowlight_edge.raw.cfa import PHASES
+from lowlight_edge.raw.dng import write_dng
+from lowlight_edge.raw.sensor import SensorModel
+
+REFERENCE_EXPOSURE_S = 10.0
+EXPOSURE_FOR_RATIO = {100.0: 0.1, 250.0: 0.04, 300.0: 0.033}  # SID's short exposures for a 10 s reference
+
+
+@dataclass(frozen=True)
+class SyntheticFrame:
+    dng: Path
+    truth: Path
+    ratio: float
+    iso: float
+    phase: str
+
+
+def write_frames(outdir: Path, images: dict[str, np.ndarray], seed: int = 0, ratios=(100.0, 250.0, 300.0),
+                 iso: float = 3200.0, force: bool = False) -> list[SyntheticFrame]:
+    """One frame per image, cycling through ratios and all four CFA phases."""
+    from lowlight_edge.train.synthetic import make_pair
+
+    rng = np.random.default_rng(seed)
+    frames = []
+    for index, (name, clean) in enumerate(images.items()):
+        ratio = float(ratios[index % len(ratios)])
+        phase = PHASES[index % len(PHASES)]
+        pair = make_pair(clean, rng, ratio=ratio, iso=iso, phase=phase)
+        scene = 90001 + index
+        exposure = EXPOSURE_FOR_RATIO.get(ratio, REFERENCE_EXPOSURE_S / ratio)
+        sensor = SensorModel(iso=iso)
+        dng = write_dng(Path(outdir) / f"{scene}_00_{exposure:g}s.dng", pair.bayer, phase, sensor.black,
+                        sensor.white, exposure_s=exposure, iso=iso, force=force)
+        truth = write_png(Path(outdir) / f"{scene}_00_{REFERENCE_EXPOSURE_S:g}s.png", clean, bits=16, force=force)
+        frames.append(SyntheticFrame(dng, truth, ratio, iso, phase))
+    return frames

@@ -1,0 +1,1 @@
+"""Training the generator as a conditional GAN (L1 + adversarial, PatchGAN discriminator)."""
