@@ -145,3 +145,14 @@ def test_truncated_dng_is_refused(tmp_path):
     cut.write_bytes(data[: len(data) // 2])
     with pytest.raises(InputError, match="truncated or corrupt|not a RAW file"):
         read_raw(cut)
+
+
+def test_linear_demosaiced_dng_is_refused_as_non_bayer(tmp_path):
+    import tifffile
+
+    rgb = np.random.default_rng(0).integers(0, 16384, (64, 64, 3), dtype=np.uint16)
+    path = tmp_path / "linear.dng"
+    tags = [(50706, "B", 4, (1, 4, 0, 0), True), (50708, "s", 0, "linear test", True), (50717, "I", 1, 16383, True)]
+    tifffile.imwrite(path, rgb, photometric=34892, planarconfig="contig", extratags=tags, metadata=None)  # LinearRaw
+    with pytest.raises(InputError, match="not a Bayer mosaic"):
+        read_raw(path)

@@ -15,4 +15,4 @@ $LE validate --reference $W/default.fp32.onnx --candidate $W/default.fp16.onnx -
     --candidate $W/default.int8-cpu.onnx --synthetic 8 --json $OUT/drift.json --markdown $OUT/drift.md --force \
     | tee $OUT/drift.txt || true
 $LE bench $W/default.fp32.onnx $W/default.fp16.onnx $W/default.int8-trt.onnx $W/default.int8-cpu.onnx \
-    --shape 1424x2128 --warmup 1 --runs 5 --no-progress --json $OUT/speed-fullframe.json --force | tee $OUT/speed-fullframe.txt
+    --shape 1424x2128 --warmup 1 --runs 7 --no-progress --json $OUT/speed-fullframe.json --force | tee $OUT/speed-fullframe.txt

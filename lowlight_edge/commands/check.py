@@ -50,8 +50,20 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps({"model": str(args.model), "errors": len(errors), "findings": [asdict(f) for f in findings]},
                          indent=2))
     elif findings:
-        print(tabulate([[f.severity, f.code, f.node, f.message] for f in findings],
-                       headers=["severity", "check", "node", "finding"]))
+        print(tabulate(_condensed(findings), headers=["severity", "check", "node", "finding"]))
     say(f"check --target tensorrt: {len(errors)} errors, {sum(f.severity == 'warning' for f in findings)} warnings "
         f"in {args.model}" + ("" if errors else ": ready for a strongly typed TensorRT build"))
     return 1 if errors else 0
+
+
+def _condensed(findings, shown: int = 3) -> list[list[str]]:
+    """At most `shown` rows per check; the rest are counted (--json lists every one)."""
+    rows, seen = [], {}
+    for f in findings:
+        seen[f.code] = seen.get(f.code, 0) + 1
+        if seen[f.code] <= shown:
+            rows.append([f.severity, f.code, f.node, f.message])
+    for code, count in seen.items():
+        if count > shown:
+            rows.append(["", code, "", f"... and {count - shown} more like these (--json lists all)"])
+    return rows

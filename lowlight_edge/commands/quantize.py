@@ -100,7 +100,8 @@ def run_int8(args: argparse.Namespace) -> int:
 
     check_writable(args.output, args.force)
     batches = _batches(args)
-    options = Int8Options(target=args.target, method=args.method, percentile=args.percentile, exclude=args.exclude)
+    options = Int8Options(target=args.target, method=args.method, percentile=args.percentile,
+                          exclude=list(args.exclude))
     key = cache_key(sha256_file(args.model), str(args.calib), args.calib_shape, len(batches), args.target, args.method,
                     args.percentile)
     cache = args.calib_cache or cache_dir() / "calibration" / f"{key}.json"
@@ -111,8 +112,9 @@ def run_int8(args: argparse.Namespace) -> int:
         sensitivity = _fallback(args, batches, options, cache, report.quantized_nodes)
         options.exclude = sorted(set(options.exclude) | set(sensitivity.kept_float))
         report = int8_from_onnx(args.model, args.output, batches, options, cache_path=cache, force=True)
-    say(f"wrote {report.output}: {len(report.quantized_nodes)} Conv/ConvTranspose layers in INT8 ({args.target} "
-        f"target, {args.method}), {len(report.excluded_nodes)} kept in float")
+    convs = sum(1 for n in report.quantized_nodes if n.endswith(("/Conv", "/ConvTranspose")))
+    say(f"wrote {report.output}: {len(report.quantized_nodes)} nodes run in INT8, {convs} of them Conv/ConvTranspose "
+        f"({args.target} target, {args.method}); {len(report.excluded_nodes)} kept in float")
     if sensitivity is not None:
         _write_sensitivity(args, report, sensitivity)
         if not sensitivity.met:
@@ -140,9 +142,9 @@ def _write_sensitivity(args, report, result) -> None:
 
     kept = set(report.excluded_nodes)
     nodes = sorted(set(report.quantized_nodes) | kept, key=lambda n: -result.sensitivity.get(n, 0.0))
-    rows = [[n, module_of(n), f"{result.sensitivity[n]:+.5f}" if n in result.sensitivity else "-",
+    rows = [[n, module_of(n), f"{result.sensitivity[n]:.5f}" if n in result.sensitivity else "-",
              "float" if n in kept else "int8"] for n in nodes]
-    table = tabulate(rows, headers=["ONNX node", "PyTorch module", "sensitivity (LPIPS)", "precision"],
+    table = tabulate(rows, headers=["ONNX node", "PyTorch module", "LPIPS drift quantized alone", "precision"],
                      tablefmt="github", disable_numparse=True)
     print(table)
     summary = (f"LPIPS drift: fully INT8 {result.full_drift:.4f}, final {result.final_drift:.4f}, budget "

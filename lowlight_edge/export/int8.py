@@ -39,6 +39,7 @@ class Int8Options:
     method: str = "minmax"
     percentile: float = 99.999
     exclude: list[str] = field(default_factory=list)  # node names kept in float
+    only: list[str] | None = None  # quantize these nodes alone (sensitivity probes); None: every eligible node
 
 
 @dataclass
@@ -113,7 +114,8 @@ def int8_from_onnx(source: Path, output: Path, batches: list[np.ndarray], option
                 quant_format=QuantFormat.QDQ, per_channel=True,
                 activation_type=QuantType.QInt8 if trt else QuantType.QUInt8, weight_type=QuantType.QInt8,
                 op_types_to_quantize=QUANTIZED_OPS_TENSORRT if trt else None,
-                nodes_to_exclude=list(options.exclude), calibrate_method=method, extra_options=extra,
+                nodes_to_quantize=options.only, nodes_to_exclude=list(options.exclude), calibrate_method=method,
+                extra_options=extra,
                 calibration_cache_path=str(Path(cache_path).resolve()) if cache_path else None,
             )
         except (ValueError, RuntimeError, KeyError) as exc:
@@ -126,10 +128,9 @@ def int8_from_onnx(source: Path, output: Path, batches: list[np.ndarray], option
                  "lowlight_edge.int8_method": options.method, "lowlight_edge.int8_excluded": ",".join(options.exclude),
                  "lowlight_edge.fp32_onnx_sha256": sha256_file(source)})
     set_metadata(model, meta)
-    quantized_nodes = quantized_layers(model)
     with atomic_output(output, force) as tmp_out:
         onnx.save(model, str(tmp_out))
-    return Int8Report(output=output, quantized_nodes=quantized_nodes, excluded_nodes=list(options.exclude),
+    return Int8Report(output=output, quantized_nodes=quantized_nodes(model), excluded_nodes=list(options.exclude),
                       cache=Path(cache_path) if cache_path else None, cache_hit=cache_hit)
 
 
@@ -152,8 +153,8 @@ def keep_float_for_non_conv_consumers(model: onnx.ModelProto) -> None:
             node.input[:] = [float_of.get(name, name) for name in node.input]
 
 
-def quantized_layers(model: onnx.ModelProto) -> list[str]:
-    """Conv/ConvTranspose nodes whose weight arrives through a DequantizeLinear."""
+def quantized_nodes(model: onnx.ModelProto) -> list[str]:
+    """Compute nodes that read at least one tensor through a DequantizeLinear (they run quantized)."""
     producer = {o: n for n in model.graph.node for o in n.output}
-    return sorted(n.name for n in model.graph.node if n.op_type in ("Conv", "ConvTranspose") and len(n.input) > 1
-                  and getattr(producer.get(n.input[1]), "op_type", None) == "DequantizeLinear")
+    return sorted(n.name for n in model.graph.node if n.op_type not in ("QuantizeLinear", "DequantizeLinear")
+                  and any(getattr(producer.get(i), "op_type", None) == "DequantizeLinear" for i in n.input))

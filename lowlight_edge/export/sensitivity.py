@@ -1,9 +1,11 @@
 """Per-layer INT8 sensitivity and greedy fallback to an LPIPS budget.
 
-Sensitivity of a layer = LPIPS drift of the fully quantized model minus the drift with only that layer
-left in float ("leave one out"), measured on held-out frames against the FP32 model. Layers are then
-kept in float, most sensitive first, until the drift is within the budget. Calibration ranges come from
-the cache, so each re-quantization costs seconds, not a calibration pass.
+Sensitivity of a layer = LPIPS drift, against the FP32 model on held-out frames, of the model with that
+layer *alone* quantized (its input and weight Q/DQ included). "Leave one out" was tried first and
+misleads on the CPU target: a layer left in float still reads a tensor its quantized neighbours keep
+quantized, so it looks harmless while it carries most of the drift. Layers are then kept in float, most
+sensitive first, until the drift is within the budget. Calibration ranges come from the cache, so each
+re-quantization costs seconds, not a calibration pass.
 """
 
 import tempfile
@@ -22,21 +24,33 @@ class SensitivityResult:
     full_drift: float
     final_drift: float
     budget: float
-    sensitivity: dict[str, float] = field(default_factory=dict)  # node -> drift reduction when left in float
+    sensitivity: dict[str, float] = field(default_factory=dict)  # node -> drift when quantized alone
     kept_float: list[str] = field(default_factory=list)
     met: bool = False
 
 
 def module_of(node_name: str) -> str:
-    """The PyTorch module an exported node came from: '/decoders.0/conv/conv.0/Conv' -> 'decoders.0.conv.0'.
+    """The PyTorch module an exported node came from, from the exporter's scope names.
 
-    >>> module_of("/decoders.0/conv/conv.0/Conv")
-    'decoders.0.conv.0'
+    Each scope is named after its module relative to the parent scope, prefixed by the parent's own
+    local name when the parent is a container ('encoders.0' -> 'encoders.0.2'), so the full path is
+    rebuilt scope by scope.
+
+    >>> module_of("/decoders.1/conv/conv.0/Conv")
+    'decoders.1.conv.0'
+    >>> module_of("/encoders.0/encoders.0.2/Conv")
+    'encoders.0.2'
     >>> module_of("/head/Conv")
     'head'
     """
-    parts = [p for p in node_name.split("/") if p][:-1]
-    return parts[-1] if parts else node_name
+    scopes = [p for p in node_name.split("/") if p][:-1]
+    if not scopes:
+        return node_name
+    path, local = scopes[0], scopes[0]
+    for scope in scopes[1:]:
+        path = f"{path}.{scope[len(local) + 1:]}" if scope.startswith(local + ".") else f"{path}.{scope}"
+        local = scope
+    return path
 
 
 class DriftMeter:
@@ -67,26 +81,26 @@ class DriftMeter:
 def fallback_to_budget(source: Path, batches, options: Int8Options, cache: Path, meter: DriftMeter, budget: float,
                        candidates: list[str], on_step: Callable[[str], None] = lambda _m: None) -> SensitivityResult:
     with tempfile.TemporaryDirectory(prefix="lowlight-sens-") as tmp:
-        def drift_excluding(excluded: list[str]) -> float:
+        def drift_of(excluded: list[str], only: list[str] | None = None) -> float:
             path = Path(tmp) / "probe.onnx"
-            int8_from_onnx(source, path, batches, Int8Options(options.target, options.method, options.percentile,
-                                                              sorted(set(options.exclude) | set(excluded))),
-                           cache_path=cache, force=True)
+            probe = Int8Options(options.target, options.method, options.percentile,
+                                sorted(set(options.exclude) | set(excluded)), only)
+            int8_from_onnx(source, path, batches, probe, cache_path=cache, force=True)
             return meter(path)
 
-        full = drift_excluding([])
+        full = drift_of([])
         result = SensitivityResult(full_drift=full, final_drift=full, budget=budget)
         on_step(f"fully quantized: LPIPS drift {full:.4f} (budget {budget})")
         if full <= budget:
             result.met = True
             return result
         for index, node in enumerate(candidates, 1):
-            result.sensitivity[node] = full - drift_excluding([node])
-            on_step(f"sensitivity {index}/{len(candidates)}: {node} {result.sensitivity[node]:+.4f}")
+            result.sensitivity[node] = drift_of([], only=[node])
+            on_step(f"sensitivity {index}/{len(candidates)}: {node} alone: drift {result.sensitivity[node]:.4f}")
         ranked = sorted(candidates, key=lambda n: result.sensitivity[n], reverse=True)
         for node in ranked:
             result.kept_float.append(node)
-            result.final_drift = drift_excluding(result.kept_float)
+            result.final_drift = drift_of(result.kept_float)
             on_step(f"keep {node} in float: drift {result.final_drift:.4f}")
             if result.final_drift <= budget:
                 result.met = True

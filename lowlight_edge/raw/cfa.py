@@ -17,7 +17,7 @@ def channel_offsets(phase: str) -> list[tuple[int, int]]:
     >>> channel_offsets("RGGB")
     [(0, 0), (0, 1), (1, 1), (1, 0)]
     >>> channel_offsets("GBRG")
-    [(1, 1), (1, 0), (0, 1), (0, 0)]
+    [(1, 0), (1, 1), (0, 1), (0, 0)]
     """
     phase = phase.upper()
     if phase not in PHASES:

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# INT8 with sensitivity-driven fallback to the default LPIPS budget (0.01), both targets, then drift and speed.
+# Usage (after benchmarks/issue5/run.sh): bash benchmarks/issue5/fallback.sh   (TARGETS="cpu" for one target)
+set -euo pipefail
+LE=.venv/bin/lowlight-edge
+OUT=benchmarks/issue5
+W=export/issue5
+for target in ${TARGETS:-cpu tensorrt}; do
+  $LE quantize int8 $W/default.fp32.onnx -o $W/default.int8-$target-fallback.onnx --target $target --method percentile \
+      --calib synthetic:16 --lpips-budget 0.01 --holdout 2 --force > $OUT/fallback-$target.txt 2>&1 || true
+  cp $W/default.int8-$target-fallback.sensitivity.md $OUT/sensitivity-$target.md
+done
+$LE check $W/default.int8-tensorrt-fallback.onnx --target tensorrt > $OUT/check-int8-tensorrt-fallback.txt 2>&1 || true
+$LE validate --reference $W/default.fp32.onnx --candidate $W/default.int8-cpu-fallback.onnx \
+    --candidate $W/default.int8-tensorrt-fallback.onnx --synthetic 8 --json $OUT/drift-fallback.json \
+    --markdown $OUT/drift-fallback.md --force > $OUT/drift-fallback.txt 2>&1 || true
+$LE bench $W/default.fp32.onnx $W/default.int8-cpu.onnx $W/default.int8-cpu-fallback.onnx --shape 1424x2128 \
+    --warmup 1 --runs 7 --no-progress --json $OUT/speed-fallback.json --force > $OUT/speed-fallback.txt 2>&1
