@@ -131,14 +131,19 @@ def _model_card(name: str, report: dict) -> str:
     table = tabulate(rows, headers=["held-out image", "ratio", "ISO", "model PSNR", "model SSIM", "naive PSNR",
                                     "naive SSIM"], tablefmt="github", disable_numparse=True)
     cfg = report["config"]
+    if report["data"].startswith("SID"):
+        data = (f"{report['data']}: short exposures packed and amplified by the SID ratio, long exposures "
+                "rendered by LibRaw (camera white balance, no auto-brightness) as the ground truth.")
+    else:
+        data = (f"{report['data']}. Short exposures made by the project's sensor model (ratios 100/250/300, "
+                "ISO 800-6400, random CFA phase, Poisson-Gaussian noise, 14 bits); the clean image is the ground truth.")
     return f"""# Model card: {name}
 
 Attention U-Net generator (width {cfg['generator']['width']}, depth {cfg['generator']['depth']}), trained by
 `lowlight-edge train` as a conditional GAN (L1 weight {cfg['l1_weight']}, adversarial weight {cfg['adv_weight']},
 PatchGAN discriminator width {cfg['disc_width']}).
 
-- **Data**: {report['data']}. Short exposures made by the project's sensor model (ratios 100/250/300,
-  ISO 800-6400, random CFA phase, Poisson-Gaussian noise, 14 bits); the clean image is the ground truth.
+- **Data**: {data}
 - **Held out** (never trained on): the images in the table below, one frame per (ratio, ISO) condition,
   seeded.
 - **Command**: `{report['command']}`
