@@ -14,7 +14,7 @@ export LOWLIGHT_EDGE_CACHE ?= $(CURDIR)/.cache/lowlight-edge
 LPIPS_WEIGHTS := $(LOWLIGHT_EDGE_CACHE)/lpips_alex_v0.1.safetensors
 LPIPS_WHEEL   := .cache/wheels/lpips-0.1.4-py3-none-any.whl
 
-.PHONY: help venv test-data test test-fast demo clean
+.PHONY: help venv test-data test test-fast test-gpu demo clean
 
 help:
 	@echo "make demo   run the main job on the bundled default model"
@@ -42,6 +42,12 @@ test: $(STAMP) test-data
 
 test-fast: $(STAMP) test-data
 	$(PY) -m pytest -q -x -m "not slow"
+
+# On a machine with a GPU, TensorRT 10.3+/11.x and pycuda (or cuda-python): GPU tests with skips as
+# failures, engines of the bundled model, their drift and latency; results under benchmarks/results/<host>/.
+test-gpu: $(STAMP) test-data
+	$(PY) -m pip install -q --disable-pip-version-check -e ".[trt]" || echo "note: install TensorRT/pycuda by hand (JetPack provides them)"
+	bash benchmarks/gpu/run.sh
 
 demo: $(STAMP)
 	$(CLI) demo

@@ -9,11 +9,11 @@ import argparse
 import sys
 
 from lowlight_edge import __version__
-from lowlight_edge.commands import (bench, check, demo, enhance, export, init, inspect, metrics, quantize, synth,
+from lowlight_edge.commands import (bench, build, check, demo, enhance, export, init, inspect, metrics, quantize, synth,
                                     train, validate, weights)
 from lowlight_edge.errors import LowlightError
 
-COMMANDS = [init, export, quantize, check, bench, enhance, inspect, synth, train, weights, metrics, validate, demo]
+COMMANDS = [init, export, quantize, check, build, bench, enhance, inspect, synth, train, weights, metrics, validate, demo]
 PROG = "lowlight-edge"
 
 

@@ -16,8 +16,9 @@ BACKENDS = {
     "ort-cpu": "onnx",
     "ort-cuda": "onnx",
     "ort-tensorrt": "onnx",
+    "tensorrt": "engine",
 }
-DEFAULT_BACKEND = {"checkpoint": "torch-cpu", "onnx": "ort-cpu"}
+DEFAULT_BACKEND = {"checkpoint": "torch-cpu", "onnx": "ort-cpu", "engine": "tensorrt"}
 
 
 def model_kind(path: Path) -> str:
@@ -36,11 +37,6 @@ def open_runner(path: Path, backend: str | None = None, threads: int | None = No
     """An inactive runner for `path` (use it as a context manager)."""
     path = Path(path)
     kind = model_kind(path)
-    if kind == "engine":
-        raise InputError(
-            f"{path} is a TensorRT engine; running engines needs TensorRT and a GPU, which this build of "
-            "lowlight-edge does not support yet - run the .onnx it was built from instead"
-        )
     if not path.exists():
         raise InputError(f"model not found: {path}")
     backend = backend or DEFAULT_BACKEND[kind]
@@ -48,6 +44,10 @@ def open_runner(path: Path, backend: str | None = None, threads: int | None = No
         raise InputError(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
     if BACKENDS[backend] != kind:
         raise InputError(f"backend {backend} runs {BACKENDS[backend]} files, but {path.name} is a {kind} file")
+    if backend == "tensorrt":
+        from lowlight_edge.engines.trt.runner import TrtRunner
+
+        return TrtRunner(path)
     if backend.startswith("torch-"):
         from lowlight_edge.engines.torch_runner import TorchRunner
 

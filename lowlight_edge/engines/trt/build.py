@@ -1,0 +1,139 @@
+"""ONNX -> TensorRT plan, strongly typed (precision comes from the ONNX), for TensorRT 10.3+ and 11.x.
+
+The thin layer over TensorRT's builder API; everything decided without a GPU (profile, flags, metadata,
+the trtexec line) comes from the modules beside it. Run on a device by `lowlight-edge build` and
+`make test-gpu`; not exercised by the CPU test suite.
+"""
+
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+import onnx
+
+from lowlight_edge.engines.ort_runner import validate_onnx_file
+from lowlight_edge.engines.trt.cuda_memory import open_cuda
+from lowlight_edge.engines.trt.meta import HW_AMPERE_PLUS, HW_NONE, EngineMeta, write_meta
+from lowlight_edge.engines.trt.profiles import Profile
+from lowlight_edge.engines.trt.versions import import_tensorrt
+from lowlight_edge.errors import ExportError, ModelError
+from lowlight_edge.fileio.atomic import atomic_output, check_writable, write_bytes
+from lowlight_edge.fileio.hashing import sha256_file
+
+
+@dataclass
+class BuildOptions:
+    profile: Profile
+    workspace_mib: int = 2048  # fits an 8 GB Jetson next to the OS and the frames
+    timing_cache: Path | None = None
+    optimization_level: int | None = None
+    dla_core: int | None = None
+    version_compatible: bool = False
+    hardware_compatible: bool = False
+
+
+def build_engine(onnx_path: Path, engine_path: Path, options: BuildOptions, force: bool = False,
+                 log: Callable[[str], None] = print) -> EngineMeta:
+    trt = import_tensorrt()
+    model = validate_onnx_file(onnx_path)
+    check_writable(engine_path, force)
+    input_name = model.graph.input[0].name
+    logger = trt.Logger(trt.Logger.WARNING)
+    builder = trt.Builder(logger)
+    flags = 0
+    if hasattr(trt.NetworkDefinitionCreationFlag, "STRONGLY_TYPED"):  # 10.x; always on in 11
+        flags |= 1 << int(trt.NetworkDefinitionCreationFlag.STRONGLY_TYPED)
+    network = builder.create_network(flags)
+    parser = trt.OnnxParser(network, logger)
+    if not parser.parse_from_file(str(onnx_path)):
+        errors = [parser.get_error(i) for i in range(parser.num_errors)]
+        first = errors[0] if errors else None
+        where = f" at node {first.node_name()!r} ({first.node_operator()})" if first is not None else ""
+        raise ModelError(f"TensorRT's ONNX parser rejected {onnx_path}{where}: "
+                         f"{first.desc() if first is not None else 'no error reported'}")
+    config = builder.create_builder_config()
+    config.set_memory_pool_limit(trt.MemoryPoolType.WORKSPACE, options.workspace_mib << 20)
+    profile = builder.create_optimization_profile()
+    profile.set_shape(input_name, options.profile.min, options.profile.opt, options.profile.max)
+    config.add_optimization_profile(profile)
+    cache_bytes = options.timing_cache.read_bytes() if options.timing_cache and options.timing_cache.is_file() else b""
+    config.set_timing_cache(config.create_timing_cache(cache_bytes), False)
+    if options.optimization_level is not None:
+        config.builder_optimization_level = options.optimization_level
+    if options.dla_core is not None:
+        config.default_device_type = trt.DeviceType.DLA
+        config.DLA_core = options.dla_core
+        config.set_flag(trt.BuilderFlag.GPU_FALLBACK)
+    if options.version_compatible:
+        config.set_flag(trt.BuilderFlag.VERSION_COMPATIBLE)
+    if options.hardware_compatible:
+        config.hardware_compatibility_level = trt.HardwareCompatibilityLevel.AMPERE_PLUS
+    monitor = _progress_monitor(trt)
+    config.progress_monitor = monitor
+    start = time.monotonic()
+    try:
+        plan = builder.build_serialized_network(network, config)
+    finally:
+        monitor.close()
+    if plan is None:
+        raise ExportError(f"TensorRT could not build an engine from {onnx_path}; its log above says why")
+    with atomic_output(engine_path, force) as tmp:
+        tmp.write_bytes(bytes(plan))
+    if options.timing_cache:
+        write_bytes(options.timing_cache, bytes(config.get_timing_cache().serialize()), force=True)
+    cuda = open_cuda()
+    device = cuda.info()
+    meta = EngineMeta(
+        tensorrt_version=trt.__version__, gpu_name=device.name, compute_capability=device.compute_capability,
+        driver_version=device.driver_version, cuda_version=device.cuda_version, precision=_precision(model),
+        onnx_path=str(onnx_path), onnx_sha256=sha256_file(onnx_path), profile=options.profile.as_dict(),
+        version_compatible=options.version_compatible,
+        hardware_compatibility=HW_AMPERE_PLUS if options.hardware_compatible else HW_NONE,
+        dla_core=options.dla_core, builder_optimization_level=options.optimization_level,
+        workspace_bytes=options.workspace_mib << 20, build_seconds=round(time.monotonic() - start, 1),
+        built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        flags=["STRONGLY_TYPED"] + (["VERSION_COMPATIBLE"] if options.version_compatible else [])
+        + (["GPU_FALLBACK"] if options.dla_core is not None else []),
+    )
+    write_meta(engine_path, meta, force=True)
+    log(f"wrote {engine_path} and {engine_path}.json ({meta.precision}, TensorRT {meta.tensorrt_version}, "
+        f"{meta.gpu_name} sm {meta.compute_capability}, {meta.build_seconds} s)")
+    return meta
+
+
+def _precision(model: onnx.ModelProto) -> str:
+    meta = {p.key: p.value for p in model.metadata_props}
+    return meta.get("lowlight_edge.precision", "fp32")
+
+
+def _progress_monitor(trt):
+    """A tqdm bar per top-level TensorRT build phase, driven by IProgressMonitor (10.x and 11.x)."""
+    from tqdm import tqdm
+
+    class Monitor(trt.IProgressMonitor):
+        def __init__(self):
+            trt.IProgressMonitor.__init__(self)
+            self.bars = {}
+
+        def phase_start(self, phase_name, parent_phase, num_steps):
+            if parent_phase is None:
+                self.bars[phase_name] = tqdm(total=num_steps, desc=phase_name[:40], unit="step", leave=False)
+
+        def step_complete(self, phase_name, step):
+            if phase_name in self.bars:
+                self.bars[phase_name].update(1)
+            return True  # False would cancel the build
+
+        def phase_finish(self, phase_name):
+            bar = self.bars.pop(phase_name, None)
+            if bar is not None:
+                bar.close()
+
+        def close(self):
+            for bar in self.bars.values():
+                bar.close()
+            self.bars.clear()
+
+    return Monitor()

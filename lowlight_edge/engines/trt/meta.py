@@ -1,0 +1,93 @@
+"""Engine metadata: a JSON file beside each engine (`NAME.engine.json`), checked before deserialising.
+
+A plan runs only on the TensorRT version and GPU architecture that built it, unless it was built
+version- or hardware-compatible. The plan file itself is left untouched (no header), so `trtexec
+--loadEngine` still reads it.
+"""
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from lowlight_edge.engines.trt.versions import parse_version
+from lowlight_edge.errors import ModelError
+from lowlight_edge.fileio.atomic import write_text
+
+SCHEMA = "lowlight-edge.engine/1"
+HW_NONE, HW_AMPERE_PLUS, HW_SAME_CC = "none", "ampere_plus", "same_compute_capability"
+
+
+@dataclass
+class EngineMeta:
+    tensorrt_version: str
+    gpu_name: str
+    compute_capability: str  # "8.7"
+    driver_version: str
+    cuda_version: str
+    precision: str  # from the ONNX: fp32, fp16, int8
+    onnx_path: str
+    onnx_sha256: str
+    profile: dict
+    version_compatible: bool = False
+    hardware_compatibility: str = HW_NONE
+    dla_core: int | None = None
+    builder_optimization_level: int | None = None
+    workspace_bytes: int | None = None
+    build_seconds: float | None = None
+    built_at: str = ""
+    flags: list[str] = field(default_factory=list)
+    schema: str = SCHEMA
+
+
+def meta_path(engine: Path) -> Path:
+    return Path(f"{engine}.json")
+
+
+def write_meta(engine: Path, meta: EngineMeta, force: bool = False) -> Path:
+    return write_text(meta_path(engine), json.dumps(asdict(meta), indent=2) + "\n", force)
+
+
+def read_meta(engine: Path) -> EngineMeta | None:
+    """The metadata beside `engine`, None when there is none; a corrupt file is an error."""
+    path = meta_path(engine)
+    if not path.is_file():
+        return None
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        if raw.get("schema") != SCHEMA:
+            raise ValueError(f"schema {raw.get('schema')!r}")
+        return EngineMeta(**raw)
+    except (OSError, ValueError, TypeError, AttributeError) as exc:
+        raise ModelError(f"engine metadata {path} is unreadable or tampered with ({exc}); rebuild the engine with "
+                         "lowlight-edge build") from exc
+
+
+@dataclass(frozen=True)
+class RuntimeInfo:
+    tensorrt_version: str
+    compute_capability: str
+    gpu_name: str = ""
+
+
+def compatibility(meta: EngineMeta, runtime: RuntimeInfo, onnx_sha256: str | None = None) -> list[str]:
+    """Reasons the engine must not be loaded here (empty when it may be)."""
+    reasons = []
+    rebuild = f"rebuild it here: lowlight-edge build {meta.onnx_path} -o ENGINE"
+    if onnx_sha256 is not None and onnx_sha256 != meta.onnx_sha256:
+        reasons.append(f"the ONNX file changed since the engine was built (sha256 {onnx_sha256[:12]} != "
+                       f"{meta.onnx_sha256[:12]}); {rebuild}")
+    built, here = parse_version(meta.tensorrt_version), parse_version(runtime.tensorrt_version)
+    if built[:3] != here[:3]:
+        # version-compatible plans run on the same or a later TensorRT (10.x -> 11.x included), never older
+        if not (meta.version_compatible and here[:2] >= built[:2]):
+            reasons.append(f"built with TensorRT {meta.tensorrt_version}, this is TensorRT {runtime.tensorrt_version}"
+                           f"{'' if meta.version_compatible else ' and the engine is not version-compatible'}; {rebuild}"
+                           " (or build with --version-compatible)")
+    if meta.compute_capability != runtime.compute_capability:
+        built_cc, here_cc = parse_version(meta.compute_capability), parse_version(runtime.compute_capability)
+        ampere_ok = meta.hardware_compatibility == HW_AMPERE_PLUS and built_cc >= (8, 0) and here_cc >= (8, 0)
+        if not ampere_ok:
+            reasons.append(f"built for compute capability {meta.compute_capability} ({meta.gpu_name}), this GPU is "
+                           f"{runtime.compute_capability} ({runtime.gpu_name}); {rebuild} (or build with "
+                           "--hardware-compatible on Ampere or newer)")
+    return reasons
