@@ -9,11 +9,12 @@ import argparse
 import sys
 
 from lowlight_edge import __version__
-from lowlight_edge.commands import (bench, build, check, demo, enhance, export, init, inspect, metrics, quantize, synth,
-                                    train, validate, weights)
+from lowlight_edge.commands import (bench, build, check, demo, enhance, export, init, inspect, metrics, quantize, report,
+                                    synth, train, validate, weights)
 from lowlight_edge.errors import LowlightError
 
-COMMANDS = [init, export, quantize, check, build, bench, enhance, inspect, synth, train, weights, metrics, validate, demo]
+COMMANDS = [init, export, quantize, check, build, bench, enhance, inspect, synth, train, weights, metrics, validate,
+            report, demo]
 PROG = "lowlight-edge"
 
 

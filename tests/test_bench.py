@@ -81,3 +81,66 @@ def test_bench_refuses_to_overwrite_results_before_measuring(tiny_onnx, tmp_path
     assert main(["bench", str(tiny_onnx), "--shape", "16x16", "--json", str(out), "--no-progress"]) == 2
     assert "already exists" in capsys.readouterr().err
     assert out.read_text() == "{}"
+
+
+def test_end_to_end_stages_and_every_output_format(tiny_checkpoint, tiny_onnx, tmp_path, capsys):
+    from lowlight_edge.raw.synth_frames import write_frames
+
+    rng = np.random.default_rng(0)
+    frame = write_frames(tmp_path / "f", {"x": rng.random((96, 128, 3)).astype(np.float32)})[0]
+    out = {kind: tmp_path / f"b.{kind}" for kind in ("json", "csv", "md")}
+    code = main(["bench", str(tiny_checkpoint), str(tiny_onnx), "--shape", "32x32", "--raw", str(frame.dng), "--png",
+                 "--runs", "2", "--warmup", "1", "--no-progress", "--json", str(out["json"]), "--csv", str(out["csv"]),
+                 "--markdown", str(out["md"])])
+    assert code == 0
+    records = json.loads(out["json"].read_text())["records"]
+    e2e = [r for r in records if r["mode"] == "end-to-end"]
+    assert len(e2e) == 2 and e2e[0]["shape"] == [1, 4, 48, 64]  # 96x128 RAW -> 48x64 packed, a multiple of 16
+    for r in e2e:
+        assert set(r["stages"]) == {"decode", "pack", "inference", "postprocess", "encode"}
+        parts = sum(s["median_ms"] for s in r["stages"].values())
+        assert parts == pytest.approx(r["stats"]["median_ms"], rel=0.5)  # medians of parts ~ median of sums
+    onnx_rows = [r for r in records if r["backend"] == "ort-cpu"]
+    assert all(r["flops"] > 0 and r["gflops_per_s"] > 0 for r in onnx_rows)
+    torch_row = next(r for r in records if r["backend"] == "torch-cpu" and r["mode"] == "model")
+    assert torch_row["flops"] == onnx_rows[0]["flops"]  # same architecture, same shape
+    import csv
+
+    rows = list(csv.DictReader(out["csv"].open()))
+    assert len(rows) == 4 and rows[0]["median_ms"] and "decode_median_ms" in rows[0]
+    assert "End to end, median per stage" in out["md"].read_text()
+    assert "pack+post share" in capsys.readouterr().out
+
+
+def test_flops_of_a_known_convolution(tmp_path):
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    from lowlight_edge.bench.flops import conv_flops
+
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 4, "h", "w"])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    w = numpy_helper.from_array(np.zeros((8, 4, 3, 3), np.float32), "w")
+    node = helper.make_node("Conv", ["x", "w"], ["y"], pads=[1, 1, 1, 1])
+    onnx.save(helper.make_model(helper.make_graph([node], "g", [x], [y], [w]),
+                                opset_imports=[helper.make_opsetid("", 17)]), str(tmp_path / "c.onnx"))
+    assert conv_flops(tmp_path / "c.onnx", (1, 4, 10, 20)) == 2 * (8 * 10 * 20) * (4 * 3 * 3)
+
+
+def test_report_merges_two_devices(tmp_path, capsys):
+    from lowlight_edge.bench.records import to_document
+
+    def doc(host, median):
+        record = BenchRecord("m.onnx", "ort-cpu", "fp32", [1, 4, 512, 512], 1, 3, None, "s", summarize([median]), [median])
+        return to_document([record], {"host": host, "cpu": "cpu", "gpu": None})
+
+    a, b = tmp_path / "orin.json", tmp_path / "desk.json"
+    a.write_text(json.dumps(doc("orin", 55.0)))
+    b.write_text(json.dumps(doc("desk", 12.5)))
+    assert main(["report", str(a), str(b), "-o", str(tmp_path / "r.md")]) == 0
+    text = (tmp_path / "r.md").read_text()
+    row = next(line for line in text.splitlines() if line.startswith("| m.onnx"))
+    assert "55.0 *" in row and "12.5 *" in row and "orin (cpu)" in text and "desk (cpu)" in text
+    bad = tmp_path / "bad.json"
+    bad.write_text("{}")
+    assert main(["report", str(bad)]) == 2

@@ -5,7 +5,8 @@ import pytest
 
 from lowlight_edge.cli import build_parser, main
 
-COMMANDS = ["init", "export", "bench", "enhance", "inspect", "synth", "train", "demo"]
+COMMANDS = ["init", "export", "quantize", "check", "build", "bench", "enhance", "inspect", "synth", "train", "weights",
+            "metrics", "validate", "report", "demo"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)

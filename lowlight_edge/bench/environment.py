@@ -32,6 +32,22 @@ def _memory_gib() -> float | None:
         return None
 
 
+def _gpu() -> str | None:
+    """GPU name and driver from nvidia-smi when there is one (desktop); None on a CPU-only machine."""
+    import shutil
+    import subprocess
+
+    if shutil.which("nvidia-smi") is None:
+        return None
+    try:
+        done = subprocess.run(["nvidia-smi", "--query-gpu=name,driver_version", "--format=csv,noheader"],
+                              capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    line = done.stdout.strip().splitlines()[:1]
+    return line[0].replace(", ", ", driver ") if done.returncode == 0 and line else None
+
+
 def capture() -> dict:
     libs = ["lowlight-edge", "numpy", "onnx", "onnxruntime", "torch", "tensorrt", "pycuda"]
     return {
@@ -41,6 +57,7 @@ def capture() -> dict:
         "cpu": _cpu_model(),
         "cpu_count": os.cpu_count(),
         "memory_gib": _memory_gib(),
+        "gpu": _gpu(),
         "python": sys.version.split()[0],
         "libraries": {name: _version(name) for name in libs},
         "command": " ".join([os.path.basename(sys.argv[0])] + sys.argv[1:]),
