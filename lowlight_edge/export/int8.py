@@ -25,6 +25,7 @@ import onnx
 
 from lowlight_edge.errors import ExportError, MissingDependency
 from lowlight_edge.export.metadata import read_metadata, set_metadata
+from lowlight_edge.export.ranges import producers
 from lowlight_edge.fileio.atomic import atomic_output
 from lowlight_edge.fileio.hashing import sha256_file
 
@@ -142,7 +143,7 @@ def keep_float_for_non_conv_consumers(model: onnx.ModelProto) -> None:
     convolution should see the quantized copy.
     """
     inits = {t.name for t in model.graph.initializer}
-    producer = {o: n for n in model.graph.node for o in n.output}
+    producer = producers(model)
     float_of = {}
     for dq in model.graph.node:
         q = producer.get(dq.input[0]) if dq.op_type == "DequantizeLinear" else None
@@ -155,6 +156,6 @@ def keep_float_for_non_conv_consumers(model: onnx.ModelProto) -> None:
 
 def quantized_nodes(model: onnx.ModelProto) -> list[str]:
     """Compute nodes that read at least one tensor through a DequantizeLinear (they run quantized)."""
-    producer = {o: n for n in model.graph.node for o in n.output}
+    producer = producers(model)
     return sorted(n.name for n in model.graph.node if n.op_type not in ("QuantizeLinear", "DequantizeLinear")
                   and any(getattr(producer.get(i), "op_type", None) == "DequantizeLinear" for i in n.input))

@@ -18,6 +18,8 @@ import numpy as np
 import onnx
 from onnx import numpy_helper
 
+from lowlight_edge.export.ranges import producers
+
 ERROR, WARNING, INFO = "error", "warning", "info"
 UNSUPPORTED_OPS = {"QLinearConv", "QLinearMatMul", "ConvInteger", "MatMulInteger", "DynamicQuantizeLinear",
                    "QLinearAdd", "QLinearMul", "QLinearLeakyRelu", "QLinearConcat", "QLinearSigmoid",
@@ -44,6 +46,7 @@ def check_tensorrt(model: onnx.ModelProto, fp16_peaks: dict[str, float] | None =
     for node in graph.node:
         for name in node.input:
             consumers.setdefault(name, []).append(node)
+    producer = producers(model)
     findings += _opsets(model)
     findings += _dynamic_dims(graph)
     for node in graph.node:
@@ -63,7 +66,7 @@ def check_tensorrt(model: onnx.ModelProto, fp16_peaks: dict[str, float] | None =
                     findings.append(Finding(WARNING, "unfused-dq", node.name, f"feeds {user.op_type} ({user.name}), "
                                             "which TensorRT does not run in INT8: runs unfused"))
         if node.op_type in WEIGHT_AXIS:
-            findings += _weight_axis(node, graph, inits)
+            findings += _weight_axis(node, producer, inits)
     for tensor, peak in (fp16_peaks or {}).items():
         if not np.isfinite(peak) or peak > 65504:
             findings.append(Finding(ERROR, "fp16-overflow", tensor, f"FP16 tensor reaches {peak:.4g} on calibration "
@@ -114,8 +117,8 @@ def _qdq_params(node: onnx.NodeProto, inits: dict) -> list[Finding]:
     return out
 
 
-def _weight_axis(node: onnx.NodeProto, graph: onnx.GraphProto, inits: dict) -> list[Finding]:
-    producer = next((n for n in graph.node if node.input[1] in n.output), None)
+def _weight_axis(node: onnx.NodeProto, producer_of: dict, inits: dict) -> list[Finding]:
+    producer = producer_of.get(node.input[1])
     if producer is None or producer.op_type != "DequantizeLinear":
         return []
     scale = inits.get(producer.input[1])

@@ -42,7 +42,7 @@ def read_raw(path: Path) -> RawFrame:
 
 
 @contextlib.contextmanager
-def open_raw(path: Path) -> Iterator["rawpy.RawPy"]:
+def open_raw(path: Path) -> Iterator:
     """rawpy.imread with every LibRaw failure turned into one clear InputError."""
     import rawpy
 

@@ -25,13 +25,13 @@ class DeviceInfo:
 def open_cuda():
     """A CUDA backend object (pycuda first, then cuda-python), or one line naming the install."""
     try:
-        import pycuda.driver  # noqa: F401
+        import pycuda.driver  # noqa: F401 - probe: is pycuda installed?
 
         return PycudaBackend()
     except ImportError:
         pass
     try:
-        from cuda.bindings import runtime  # noqa: F401
+        from cuda.bindings import runtime  # noqa: F401 - probe: is cuda-python installed?
 
         return CudaPythonBackend()
     except ImportError as exc:
