@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml Makefile
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
 	$(PY) -m pip install -q --disable-pip-version-check $(TORCH_SPEC)
-	$(PY) -m pip install -q --disable-pip-version-check -e ".[export,train,dev]"
+	$(PY) -m pip install -q --disable-pip-version-check -e ".[export,train,dev,plots]"
 	@touch $@
 
 venv: $(STAMP)
@@ -49,7 +49,7 @@ test-gpu: $(STAMP) test-data
 	$(PY) -m pip install -q --disable-pip-version-check -e ".[trt]" || echo "note: install TensorRT/pycuda by hand (JetPack provides them)"
 	bash benchmarks/gpu/run.sh
 
-demo: $(STAMP)
+demo: $(STAMP) $(LPIPS_WEIGHTS)
 	$(CLI) demo
 
 clean:

@@ -34,3 +34,7 @@ class OutputError(LowlightError):
 
 class MissingDependency(LowlightError):
     """An optional dependency is not installed; the message names the extra to install."""
+
+
+class BackendUnavailable(InputError):
+    """A backend cannot run on this machine (no GPU, no such ONNX Runtime provider); benchmarks list it as skipped."""

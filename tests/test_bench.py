@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pytest
 
-from lowlight_edge.bench.latency import measure
+from lowlight_edge.bench.latency import Protocol, measure
 from lowlight_edge.bench.records import SCHEMA, BenchRecord, attach_speedups
 from lowlight_edge.bench.shapes import parse_shape
 from lowlight_edge.bench.stats import summarize
@@ -26,9 +26,38 @@ def test_statistics_of_a_known_series():
 
 def test_warmup_runs_are_not_in_the_timed_series():
     calls = []
-    run = measure(lambda x: calls.append(x), np.zeros(1), warmup=3, runs=5)
+    run = measure(lambda: calls.append(1), Protocol(warmup=3, runs=5))
     assert len(calls) == 8
-    assert len(run.warmup_ms) == 3 and len(run.times_ms) == 5
+    assert len(run.warmup_ms) == 3 and len(run.times_ms) == 5 and run.timer == "host"
+
+
+def test_warmup_and_runs_by_minimum_time():
+    import time
+
+    calls = []
+
+    def sleepy():
+        calls.append(1)
+        time.sleep(0.01)
+
+    run = measure(sleepy, Protocol(warmup=1, warmup_s=0.05, runs=2, min_time_s=0.1))
+    assert len(run.warmup_ms) >= 4  # 1 by count, but at least 50 ms of 10 ms calls
+    assert len(run.times_ms) >= 8 and sum(run.times_ms) >= 100 * 0.9
+    assert len(calls) == len(run.warmup_ms) + len(run.times_ms)
+    capped = measure(lambda: None, Protocol(warmup=0, runs=3, min_time_s=60, max_runs=50))
+    assert len(capped.times_ms) == 50  # --min-time on a very fast call stops at max_runs
+
+
+def test_device_times_are_the_series_when_the_call_reports_them():
+    times = iter([9.0, 1.0, 2.0, 3.0])
+    run = measure(lambda: next(times), Protocol(warmup=1, runs=3))
+    assert run.timer == "cuda-events" and run.times_ms == [1.0, 2.0, 3.0] and len(run.host_ms) == 3
+
+
+@pytest.mark.parametrize("bad", [dict(runs=0), dict(warmup=-1), dict(min_time_s=-1.0), dict(runs=5, max_runs=2)])
+def test_protocol_rejects_nonsense(bad):
+    with pytest.raises(ValueError):
+        Protocol(**bad)
 
 
 def test_speedup_pairs_rows_with_torch_on_the_same_checkpoint_and_shape():
@@ -36,10 +65,14 @@ def test_speedup_pairs_rows_with_torch_on_the_same_checkpoint_and_shape():
         return BenchRecord("m", backend, "fp32", list(shape), 0, 1, None, sha, summarize([median]), [median])
 
     rows = [rec("torch-cpu", "a", 100.0), rec("ort-cpu", "a", 25.0), rec("torch-cpu", "b", 10.0),
-            rec("ort-cpu", "b", 5.0), rec("ort-cpu", "c", 5.0), rec("ort-cpu", "a", 40.0, (1, 4, 32, 32))]
+            rec("ort-cpu", "b", 5.0), rec("ort-cpu", "c", 5.0), rec("ort-cpu", "a", 40.0, (1, 4, 32, 32)),
+            rec("tensorrt", "a", 5.0), rec("torch-cuda", "b", 2.0), rec("tensorrt", "b", 1.0),
+            rec("ort-cpu", "a", 100.0, (2, 4, 16, 16))]
     attach_speedups(rows)
-    assert [r.speedup_vs_torch for r in rows] == [1.0, 4.0, 1.0, 2.0, None, None]
+    assert [r.speedup_vs_torch for r in rows] == [1.0, 4.0, 1.0, 2.0, None, None, 20.0, 5.0, 2.0, None]
+    assert [r.baseline for r in rows[6:9]] == ["torch-cpu", "torch-cpu", "torch-cuda"]  # GPU rows prefer torch-cuda
     assert rows[1].meets_target and not rows[0].meets_target
+    assert rows[-1].meets_target  # 100 ms for a batch of 2 is 50 ms per image
 
 
 @pytest.mark.parametrize("text,expected", [("512x512", (512, 512)), ("1424X2128", (1424, 2128))])
@@ -62,12 +95,15 @@ def test_bench_cli_writes_one_record_per_model_and_shape(tiny_checkpoint, tiny_o
     assert doc["schema"] == SCHEMA and doc["target_s"] == 0.06
     assert doc["environment"]["cpu_count"] >= 1 and "onnxruntime" in doc["environment"]["libraries"]
     records = doc["records"]
-    assert [(r["backend"], r["shape"]) for r in records] == [
-        ("torch-cpu", [1, 4, 32, 32]), ("torch-cpu", [1, 4, 16, 48]),
-        ("ort-cpu", [1, 4, 32, 32]), ("ort-cpu", [1, 4, 16, 48]),
+    assert [(r["backend"], r["mode"], r["shape"]) for r in records] == [
+        ("torch-cpu", "model", [1, 4, 32, 32]), ("torch-cpu", "compute", [1, 4, 32, 32]),
+        ("torch-cpu", "model", [1, 4, 16, 48]), ("torch-cpu", "compute", [1, 4, 16, 48]),
+        ("ort-cpu", "model", [1, 4, 32, 32]), ("ort-cpu", "compute", [1, 4, 32, 32]),
+        ("ort-cpu", "model", [1, 4, 16, 48]), ("ort-cpu", "compute", [1, 4, 16, 48]),
     ]
     for r in records:
         assert len(r["times_ms"]) == 3 and r["runs"] == 3 and r["warmup"] == 1 and r["threads"] == 1
+        assert r["timer"] == "host" and r["skipped"] is None
         assert set(r["stats"]) >= {"median_ms", "p90_ms", "p99_ms", "mean_ms", "std_ms"}
         assert r["stats"]["min_ms"] <= r["stats"]["median_ms"] <= r["stats"]["max_ms"]
         assert r["speedup_vs_torch"] > 0  # each ONNX row is paired with its checkpoint's torch row
@@ -90,6 +126,7 @@ def test_end_to_end_stages_and_every_output_format(tiny_checkpoint, tiny_onnx, t
     frame = write_frames(tmp_path / "f", {"x": rng.random((96, 128, 3)).astype(np.float32)})[0]
     out = {kind: tmp_path / f"b.{kind}" for kind in ("json", "csv", "md")}
     code = main(["bench", str(tiny_checkpoint), str(tiny_onnx), "--shape", "32x32", "--raw", str(frame.dng), "--png",
+                 "--view", "model",
                  "--runs", "2", "--warmup", "1", "--no-progress", "--json", str(out["json"]), "--csv", str(out["csv"]),
                  "--markdown", str(out["md"])])
     assert code == 0
@@ -97,7 +134,7 @@ def test_end_to_end_stages_and_every_output_format(tiny_checkpoint, tiny_onnx, t
     e2e = [r for r in records if r["mode"] == "end-to-end"]
     assert len(e2e) == 2 and e2e[0]["shape"] == [1, 4, 48, 64]  # 96x128 RAW -> 48x64 packed, a multiple of 16
     for r in e2e:
-        assert set(r["stages"]) == {"decode", "pack", "inference", "postprocess", "encode"}
+        assert list(r["stages"]) == ["decode", "pack", "inference", "postprocess", "encode"]  # CPU: no h2d/d2h
         parts = sum(s["median_ms"] for s in r["stages"].values())
         assert parts == pytest.approx(r["stats"]["median_ms"], rel=0.5)  # medians of parts ~ median of sums
     onnx_rows = [r for r in records if r["backend"] == "ort-cpu"]

@@ -1,5 +1,6 @@
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -80,12 +81,33 @@ def test_bad_arguments_exit_nonzero(tiny_onnx, capsys):
 def test_demo_runs_end_to_end_on_a_tiny_shape(tiny_checkpoint, tmp_path, capsys):
     import json
 
-    code = main(["demo", "--model", str(tiny_checkpoint), "--workdir", str(tmp_path / "work"),
-                 "--results", str(tmp_path / "res"), "--shape", "32x32", "--runs", "1", "--threads", "1"])
+    res = tmp_path / "res"
+    code = main(["demo", "--model", str(tiny_checkpoint), "--workdir", str(tmp_path / "work"), "--results", str(res),
+                 "--shape", "32x32", "--shape", "64x96", "--raw-size", "64x96", "--runs", "1", "--threads", "1",
+                 "--calib-count", "2", "--calib-shape", "32x32", "--max-tile", "32", "--int8-budget", "0"])
     assert code == 0
-    doc = json.loads((tmp_path / "res" / "demo.json").read_text())
-    assert {r["backend"] for r in doc["records"]} == {"torch-cpu", "ort-cpu"}
+    doc = json.loads((res / "demo.json").read_text())
+    rows = doc["records"]
+    ran = {(r["backend"], r["precision"]) for r in rows if r["skipped"] is None}
+    assert ran >= {("torch-cpu", "fp32"), ("ort-cpu", "fp32"), ("ort-cpu", "int8")}
+    skipped = [r for r in rows if r["skipped"]]
+    assert {r["backend"] for r in skipped} >= {"ort-cpu", "ort-cuda", "tensorrt"}  # fp16 on CPU, no CUDA, no TensorRT
+    assert all(r["skipped"] for r in skipped)
+    assert any(r["mode"] == "end-to-end" and r["stages"] for r in rows)
+    assert any(r["max_tile"] == 32 and r["memory"]["peak_rss_mib"] > 0 for r in rows)
+    assert {Path(d["model"]).name.split(".", 1)[1] for d in doc["drift"]} == {
+        "fp32.onnx", "fp16.onnx", "int8-tensorrt.onnx", "int8-cpu.onnx"}
+    assert doc["overhead"]["bare_median_ms"] > 0 and doc["verdict"]
     assert len(doc["enhance"]["frames"]) == 2 and doc["enhance"]["max_backend_diff"] < 1e-3
-    assert len(list((tmp_path / "work" / "enhanced").glob("*.png"))) == 2
+    report = (res / "report.md").read_text()
+    for section in ("## Verdict", "## Latency matrix", "## Accuracy after quantization", "![latency](latency.png)",
+                    "skipped: ", "## Image grids"):
+        assert section in report
+    assert (res / "latency.png").is_file() and (res / "stages.png").is_file() and (res / "bench.csv").is_file()
+    assert len(list((res / "grids").glob("*.png"))) == 2 * 3  # two frames x three candidates
     err = capsys.readouterr().err
-    assert "target" in err.splitlines()[-1] and "naive pipeline" in err
+    assert "TensorRT engines skipped" in err
+    last = err.strip().splitlines()[-5:]  # two shapes, drift, quality, where the report is
+    assert "target" in last[0] and "target" in last[1] and "drift budgets" in last[2]
+    assert last[-1] == f"report: {res / 'report.md'}"
+    assert main(["report", str(res / "demo.json"), "-o", str(tmp_path / "merged.md")]) == 0  # demo.json merges

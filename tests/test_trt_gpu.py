@@ -99,3 +99,52 @@ def test_tampered_metadata_is_refused(engines, tmp_path):
     (tmp_path / "copy.engine.json").write_text(json.dumps(meta))
     with pytest.raises(ModelError, match="compute capability"):
         open_runner(copy).activate()
+
+
+def _cuda_bindings_reason() -> str | None:
+    if not (available("pycuda") or available("cuda.bindings")):
+        return "neither pycuda nor cuda-python is installed"
+    return _cuda_torch_reason()
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(_cuda_bindings_reason() is not None, reason=str(_cuda_bindings_reason()))
+def test_cuda_memory_layer_round_trips_through_the_device():
+    """The buffers, stream and events TrtRunner uses, without TensorRT: pinned -> device -> pinned."""
+    from lowlight_edge.engines.trt.cuda_memory import open_cuda
+
+    cuda = open_cuda()
+    cuda.push()
+    try:
+        info = cuda.info()
+        assert info.name and "." in info.compute_capability and int(info.driver_version) > 0
+        host_in = cuda.pinned((2, 4, 8, 8), np.float32)
+        host_in[...] = np.arange(host_in.size, dtype=np.float32).reshape(host_in.shape)
+        host_out = cuda.pinned((2, 4, 8, 8), np.float32)
+        host_out[...] = 0
+        device = cuda.alloc(host_in.nbytes)
+        stream = cuda.stream()
+        start, end = cuda.event(), cuda.event()
+        cuda.record(start, stream)
+        cuda.htod(device, host_in, stream)
+        cuda.dtoh(host_out, device, stream)
+        cuda.record(end, stream)
+        cuda.synchronize(stream)
+        assert cuda.elapsed_ms(start, end) >= 0.0
+        np.testing.assert_array_equal(host_out, host_in)
+    finally:
+        cuda.pop()
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(_cuda_torch_reason() is not None, reason=str(_cuda_torch_reason()))
+def test_torch_cuda_views_split_transfers_and_time_by_events(tiny_checkpoint):
+    from lowlight_edge.engines import open_runner
+
+    x = np.random.default_rng(0).random((1, 4, 64, 96), dtype=np.float32)
+    with open_runner(tiny_checkpoint, backend="torch-cuda") as gpu:
+        out, stages = gpu.infer_staged(x)
+        assert list(stages) == ["h2d", "inference", "d2h"] and all(v >= 0 for v in stages.values())
+        assert out.shape == (1, 3, 128, 192)
+        device_ms = gpu.compute_call(x)()
+        assert isinstance(device_ms, float) and device_ms > 0

@@ -48,8 +48,29 @@ def _gpu() -> str | None:
     return line[0].replace(", ", ", driver ") if done.returncode == 0 and line else None
 
 
-def capture() -> dict:
-    libs = ["lowlight-edge", "numpy", "onnx", "onnxruntime", "torch", "tensorrt", "pycuda"]
+def _cuda() -> dict | None:
+    """CUDA and cuDNN as PyTorch sees them (only when torch is already loaded: never import it for this)."""
+    torch = sys.modules.get("torch")
+    if torch is None or not torch.cuda.is_available():
+        return None
+    cudnn = torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None
+    return {"cuda": torch.version.cuda, "cudnn": cudnn, "device": torch.cuda.get_device_name(0)}
+
+
+def _threads(requested: int | None) -> dict:
+    torch = sys.modules.get("torch")
+    return {"requested": requested, "torch": torch.get_num_threads() if torch else None,
+            "onnxruntime": requested or "one per physical core (ONNX Runtime default)",
+            "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS")}
+
+
+def capture(threads: int | None = None) -> dict:
+    from lowlight_edge.bench.jetson import capture_jetson
+
+    libs = ["lowlight-edge", "numpy", "onnx", "onnxruntime", "onnxruntime-gpu", "torch", "tensorrt", "pycuda",
+            "cuda-python", "cuda-bindings"]
+    jetson = capture_jetson()
+    warnings = list(jetson.get("warnings", [])) if jetson else []
     return {
         "host": socket.gethostname(),
         "platform": platform.platform(),
@@ -58,7 +79,11 @@ def capture() -> dict:
         "cpu_count": os.cpu_count(),
         "memory_gib": _memory_gib(),
         "gpu": _gpu(),
+        "cuda": _cuda(),
+        "jetson": jetson,
         "python": sys.version.split()[0],
         "libraries": {name: _version(name) for name in libs},
+        "threads": _threads(threads),
         "command": " ".join([os.path.basename(sys.argv[0])] + sys.argv[1:]),
+        "warnings": warnings,
     }

@@ -5,8 +5,9 @@ here does what `enhance` does, with the host clock read between stages:
 
   decode       LibRaw opens and unpacks the RAW file
   pack         Bayer packing, black/white normalisation, amplification, padding to the network's multiple
-  inference    the runner's `infer` (for ONNX Runtime and PyTorch on the CPU this includes copying the
-               output; for TensorRT it includes host<->device transfers)
+  h2d          host-to-device copy of the packed frame (GPU backends only)
+  inference    the network (on the CPU, ONNX Runtime and PyTorch also hand the output back as numpy here)
+  d2h          device-to-host copy of the output (GPU backends only)
   postprocess  crop back, clip, to 8-bit
   encode       PNG encoding in memory (only with `encode=True`: it is often slower than the network)
 """
@@ -18,10 +19,10 @@ import numpy as np
 
 from lowlight_edge.bench.stats import summarize
 from lowlight_edge.fileio.png import to_integer
-from lowlight_edge.raw.pack import pad_to_multiple, unpack_rgb
+from lowlight_edge.raw.pack import pad_to_multiple
 from lowlight_edge.raw.reader import read_raw
 
-STAGES = ("decode", "pack", "inference", "postprocess", "encode")
+STAGES = ("decode", "pack", "h2d", "inference", "d2h", "postprocess", "encode")
 
 
 def end_to_end(runner, raw_path: Path, ratio: float, warmup: int, runs: int, encode: bool = False,
@@ -29,31 +30,38 @@ def end_to_end(runner, raw_path: Path, ratio: float, warmup: int, runs: int, enc
     """(per-stage summaries, total times in ms, packed input shape fed to the network)."""
     import time
 
-    timings: dict[str, list[float]] = {s: [] for s in STAGES if encode or s != "encode"}
+    timings: dict[str, list[float]] = {}
     totals: list[float] = []
     shape: tuple[int, ...] = ()
     for index in range(warmup + runs):
-        marks = [time.perf_counter_ns()]
+        start = time.perf_counter_ns()
         frame = read_raw(raw_path)
-        marks.append(time.perf_counter_ns())
+        decoded = time.perf_counter_ns()
         batch, size = pad_to_multiple(frame.pack(ratio)[None], runner.size_multiple)
         batch = np.ascontiguousarray(batch)
-        marks.append(time.perf_counter_ns())
-        out = runner.infer(batch)
-        marks.append(time.perf_counter_ns())
-        pixels = to_integer(unpack_rgb(out, size)[0].transpose(1, 2, 0), 8)
-        marks.append(time.perf_counter_ns())
+        packed = time.perf_counter_ns()
+        out, inner = runner.infer_staged(batch)
+        inferred = time.perf_counter_ns()
+        pixels = to_integer(out[0, :, : 2 * size[0], : 2 * size[1]].transpose(1, 2, 0), 8)  # crop, clip, 8-bit
+        done = time.perf_counter_ns()
         if encode:
             _png_bytes(pixels)
-            marks.append(time.perf_counter_ns())
+        end = time.perf_counter_ns()
         shape = batch.shape
         on_step()
         if index < warmup:
             continue
-        for stage, start, end in zip(timings, marks, marks[1:]):
-            timings[stage].append((end - start) / 1e6)
-        totals.append((marks[-1] - marks[0]) / 1e6)
-    return {stage: summarize(values) for stage, values in timings.items()}, totals, shape
+        # the runner's own stages (h2d / inference / d2h) split its share of the host clock
+        run = {"decode": (decoded - start) / 1e6, "pack": (packed - decoded) / 1e6, **inner,
+               "postprocess": (done - inferred) / 1e6}
+        run["inference"] += (inferred - packed) / 1e6 - sum(inner.values())  # call overhead around the stages
+        if encode:
+            run["encode"] = (end - done) / 1e6
+        for stage, value in run.items():
+            timings.setdefault(stage, []).append(value)
+        totals.append((end - start) / 1e6)
+    ordered = [s for s in STAGES if s in timings]
+    return {stage: summarize(timings[stage]) for stage in ordered}, totals, shape
 
 
 def _png_bytes(pixels: np.ndarray) -> bytes:

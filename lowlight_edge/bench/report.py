@@ -26,16 +26,20 @@ def merge(paths: list[Path]) -> str:
         for r in doc["records"]:
             n, _, h, w = r["shape"]
             key = (Path(r["model"]).name, r["precision"], r["backend"], r.get("mode", "model"), f"{n}x{h}x{w}")
-            cells.setdefault(key, {})[label] = r["stats"]["median_ms"]
+            cells.setdefault(key, {})[label] = "skipped" if r.get("skipped") else r["stats"]["median_ms"] / n
     rows = []
     for key in sorted(cells):
         row = list(key)
         for column in columns:
             value = cells[key].get(column)
-            row.append("-" if value is None else f"{value:.1f}" + (" *" if value <= TARGET_S * 1000 else ""))
+            if isinstance(value, float):
+                row.append(f"{value:.1f}" + (" *" if value <= TARGET_S * 1000 else ""))
+            else:
+                row.append(value or "-")
         rows.append(row)
     table = tabulate(rows, headers=["model", "precision", "backend", "mode", "packed NxHxW", *columns],
                      tablefmt="github", disable_numparse=True)
     sources = "\n".join(f"- {c}: `{p}`" for c, p in zip(columns, paths))
-    return (f"# Latency across devices\n\nMedian milliseconds per call; `*` meets the {TARGET_S:.2f} s per-image "
-            f"target; `-` not measured on that device.\n\n{table}\n\nSources:\n{sources}\n")
+    return (f"# Latency across devices\n\nMedian milliseconds per image; `*` meets the {TARGET_S:.2f} s per-image "
+            f"target; `skipped`: could not run on that device (the result file says why); `-` not measured there."
+            f"\n\n{table}\n\nSources:\n{sources}\n")

@@ -1,30 +1,41 @@
-"""Run the latency protocol over models x shapes, one runner at a time, on the same seeded inputs."""
+"""Run the latency protocol over the matrix models x backends x views x shapes, on the same seeded inputs.
 
-from dataclasses import dataclass
+A backend that cannot run here (no GPU, no TensorRT, no such ONNX Runtime provider) and a view a runner
+does not have still give their rows, marked skipped with the reason: a table never drops a row silently.
+"""
+
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
-from lowlight_edge.bench.latency import measure
-from lowlight_edge.bench.records import BenchRecord, attach_speedups
+from lowlight_edge.bench.latency import Protocol, measure
+from lowlight_edge.bench.records import BenchRecord, attach_speedups, skipped_record
 from lowlight_edge.bench.stats import summarize
-from lowlight_edge.engines.select import open_runner
+from lowlight_edge.engines.select import BACKENDS, DEFAULT_BACKEND, declared_precision, model_kind, open_runner
+from lowlight_edge.errors import BackendUnavailable, MissingDependency
+
+DEFAULT_VIEWS = ("model", "compute")
 
 
 @dataclass
 class BenchPlan:
     models: list[Path]
     shapes: list[tuple[int, int]]
-    backend: str | None = None
-    warmup: int = 2
-    runs: int = 10
+    backends: list[str] | None = None  # each model runs on those of these that take its file type
+    protocol: Protocol = field(default_factory=Protocol)
+    views: tuple[str, ...] = DEFAULT_VIEWS
     batch: int = 1
     threads: int | None = None
     seed: int = 0
     raw: Path | None = None  # also time the whole chain on this RAW file, stage by stage
     ratio: float | None = None
     encode: bool = False  # include PNG encoding in the end-to-end chain
+    max_tile: int | None = None
+    tile_overlap: int = 64
+    memory: bool = False  # peak memory of each (model, backend, shape), in a fresh process
+    pairs: list[tuple[Path, str]] | None = None  # explicit (model, backend) pairs instead of models x backends
 
 
 def bench_input(batch: int, shape: tuple[int, int], seed: int) -> np.ndarray:
@@ -33,30 +44,73 @@ def bench_input(batch: int, shape: tuple[int, int], seed: int) -> np.ndarray:
     return rng.random((batch, 4, *shape), dtype=np.float32)
 
 
+def backends_for(model: Path, wanted: list[str] | None) -> list[str]:
+    kind = model_kind(model)
+    chosen = [b for b in (wanted or []) if BACKENDS.get(b) == kind]
+    return chosen or [DEFAULT_BACKEND[kind]]
+
+
 def run_plan(plan: BenchPlan, show_progress: bool = True) -> list[BenchRecord]:
-    per_model = (len(plan.shapes) + (1 if plan.raw else 0)) * (plan.warmup + plan.runs)
-    total = len(plan.models) * per_model
     ratio = _raw_ratio(plan) if plan.raw else None
-    records = []
+    pairs = plan.pairs or [(model, backend) for model in plan.models for backend in backends_for(model, plan.backends)]
+    rows_per_pair = len(plan.shapes) * len(plan.views) + (1 if plan.raw else 0)
+    total = len(pairs) * rows_per_pair * (plan.protocol.warmup + plan.protocol.runs)
+    records: list[BenchRecord] = []
     with tqdm(total=total, desc="bench", unit="run", disable=not show_progress, leave=False) as bar:
-        for model in plan.models:
-            with open_runner(model, plan.backend, plan.threads) as runner:
+        step = lambda: bar.update(1)  # noqa: E731 - the progress callback
+        for model, backend in pairs:
+            runner = open_runner(model, backend, plan.threads, plan.max_tile, plan.tile_overlap)
+            try:
+                runner.activate()
+            except (BackendUnavailable, MissingDependency) as exc:
+                records += _skipped_pair(model, backend, plan, str(exc))
+                bar.update(rows_per_pair * (plan.protocol.warmup + plan.protocol.runs))
+                continue
+            try:
                 for shape in plan.shapes:
-                    bar.set_postfix_str(f"{Path(model).name} {runner.backend} {shape[0]}x{shape[1]}")
                     packed = bench_input(plan.batch, shape, plan.seed)
-                    run = measure(runner.infer, packed, plan.warmup, plan.runs, on_step=lambda: bar.update(1))
-                    records.append(BenchRecord(
-                        model=str(model), backend=runner.backend, precision=runner.precision,
-                        shape=list(packed.shape), warmup=plan.warmup, runs=plan.runs, threads=plan.threads,
-                        source_sha256=runner.source_sha256, stats=summarize(run.times_ms),
-                        times_ms=[round(t, 4) for t in run.times_ms],
-                    ))
+                    for view in plan.views:
+                        bar.set_postfix_str(f"{Path(model).name} {runner.backend} {view} {shape[0]}x{shape[1]}")
+                        records.append(_timed_record(runner, model, packed, view, plan, step))
                 if plan.raw:
                     bar.set_postfix_str(f"{Path(model).name} {runner.backend} end-to-end {plan.raw.name}")
-                    records.append(_end_to_end_record(runner, model, plan, ratio, lambda: bar.update(1)))
+                    records.append(_end_to_end_record(runner, model, plan, ratio, step))
+            finally:
+                runner.deactivate()
+    if plan.memory:
+        attach_memory(records, plan, show_progress)
     attach_speedups(records)
     attach_flops(records)
     return records
+
+
+def _skipped_pair(model, backend: str, plan: BenchPlan, reason: str) -> list[BenchRecord]:
+    precision = declared_precision(Path(model))
+    rows = [skipped_record(model, backend, precision, (plan.batch, 4, *shape), view, reason, max_tile=plan.max_tile)
+            for shape in plan.shapes for view in plan.views]
+    if plan.raw:
+        rows.append(skipped_record(model, backend, precision, (plan.batch, 4, 0, 0), "end-to-end", reason))
+    return rows
+
+
+def _timed_record(runner, model, packed: np.ndarray, view: str, plan: BenchPlan, on_step) -> BenchRecord:
+    common = {"max_tile": plan.max_tile}
+    if view == "compute":
+        try:
+            call = runner.compute_call(packed)
+        except NotImplementedError as exc:
+            reason = "tiled inference has no compute-only view" if plan.max_tile else str(exc)
+            return skipped_record(model, runner.backend, runner.precision, packed.shape, view, reason, **common)
+    else:
+        def call() -> None:
+            runner.infer(packed)
+    run = measure(call, plan.protocol, on_step)
+    return BenchRecord(
+        model=str(model), backend=runner.backend, precision=runner.precision, shape=list(packed.shape),
+        warmup=len(run.warmup_ms), runs=len(run.times_ms), threads=plan.threads, source_sha256=runner.source_sha256,
+        stats=summarize(run.times_ms), times_ms=[round(t, 4) for t in run.times_ms], mode=view, timer=run.timer,
+        host_times_ms=[round(t, 4) for t in run.host_ms] if run.timer != "host" else None, **common,
+    )
 
 
 def _raw_ratio(plan: BenchPlan) -> float:
@@ -69,28 +123,37 @@ def _raw_ratio(plan: BenchPlan) -> float:
 def _end_to_end_record(runner, model, plan: BenchPlan, ratio: float, on_step) -> BenchRecord:
     from lowlight_edge.bench.pipeline import end_to_end
 
-    stages, totals, shape = end_to_end(runner, plan.raw, ratio, plan.warmup, plan.runs, plan.encode, on_step)
+    warmup, runs = plan.protocol.warmup, plan.protocol.runs
+    stages, totals, shape = end_to_end(runner, plan.raw, ratio, warmup, runs, plan.encode, on_step)
     return BenchRecord(
-        model=str(model), backend=runner.backend, precision=runner.precision, shape=list(shape), warmup=plan.warmup,
-        runs=plan.runs, threads=plan.threads, source_sha256=runner.source_sha256, stats=summarize(totals),
-        times_ms=[round(t, 4) for t in totals], mode="end-to-end", stages=stages,
+        model=str(model), backend=runner.backend, precision=runner.precision, shape=list(shape), warmup=warmup,
+        runs=runs, threads=plan.threads, source_sha256=runner.source_sha256, stats=summarize(totals),
+        times_ms=[round(t, 4) for t in totals], mode="end-to-end", stages=stages, max_tile=plan.max_tile,
         notes=[f"RAW file {plan.raw.name}, ratio {ratio:g}" + (", PNG encoding included" if plan.encode else "")],
     )
+
+
+def attach_memory(records: list[BenchRecord], plan: BenchPlan, show_progress: bool) -> None:
+    """Peak memory of one call per (model, backend, shape), each in a fresh process, on the 'model' rows."""
+    from lowlight_edge.bench.memory import peak_memory
+
+    rows = [r for r in records if r.ran and r.mode == "model"]
+    for r in tqdm(rows, desc="memory", unit="row", disable=not show_progress, leave=False):
+        r.memory = peak_memory(Path(r.model), r.backend, tuple(r.shape), plan.threads, plan.max_tile, plan.tile_overlap)
 
 
 def attach_flops(records: list[BenchRecord]) -> None:
     """FLOPs from an ONNX model of the same checkpoint (the architecture is the same for every backend)."""
     from lowlight_edge.bench.flops import conv_flops
-    from lowlight_edge.engines.select import model_kind
 
     onnx_of = {}
     for record in records:
-        if model_kind(Path(record.model)) == "onnx":
+        if record.ran and model_kind(Path(record.model)) == "onnx":
             onnx_of.setdefault(record.source_sha256, Path(record.model))
     cache: dict = {}
     for record in records:
         source = onnx_of.get(record.source_sha256)
-        if source is None:
+        if source is None or not record.ran:
             continue
         key = (source, tuple(record.shape))
         if key not in cache:

@@ -22,6 +22,14 @@ def add_threads(parser: argparse.ArgumentParser) -> None:
                         "usually one per core); recorded in results")
 
 
+def add_tiling(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--max-tile", type=int, default=None, metavar="N",
+                        help="run frames larger than NxN packed pixels (2N x 2N output) as overlapping tiles, blended "
+                        "seamlessly, to bound memory (e.g. 512 on a 4-8 GB Jetson); a multiple of 16; default: whole frame")
+    parser.add_argument("--tile-overlap", type=int, default=64, metavar="N",
+                        help="packed pixels shared by neighbouring tiles (default 64; a multiple of 16)")
+
+
 def arg_type(parse: Callable[[str], object]) -> Callable[[str], object]:
     """Adapt a parser that raises LowlightError for argparse, which reports ArgumentTypeError as usage."""
 

@@ -5,7 +5,7 @@ import json
 import math
 from pathlib import Path
 
-from lowlight_edge.commands.common import add_force, add_threads, say
+from lowlight_edge.commands.common import add_force, add_threads, add_tiling, say
 from lowlight_edge.commands.metrics import add_lpips_options
 
 
@@ -35,6 +35,7 @@ def register(subparsers) -> None:
                    "|difference|, LPIPS map)")
     add_lpips_options(p)
     add_threads(p)
+    add_tiling(p)
     add_force(p)
     p.set_defaults(handler=run)
 
@@ -65,8 +66,9 @@ def run(args: argparse.Namespace) -> int:
     else:
         samples, total = datasets.synthetic_samples(args.synthetic), args.synthetic
     with ExitStack() as stack:
-        reference = stack.enter_context(open_runner(args.reference, threads=args.threads))
-        candidates = [stack.enter_context(open_runner(c, threads=args.threads)) for c in args.candidate]
+        tiling = {"threads": args.threads, "max_tile": args.max_tile, "tile_overlap": args.tile_overlap}
+        reference = stack.enter_context(open_runner(args.reference, **tiling))
+        candidates = [stack.enter_context(open_runner(c, **tiling)) for c in args.candidate]
         with tqdm(total=total, desc="validate", unit="image") as bar:
             summaries, rows = run_drift(reference, candidates, samples, lpips, budgets, args.grids, bar.update)
     aggregates = [s.aggregate() for s in summaries]
@@ -75,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
     report = {"schema": "lowlight-edge.validate/1", "budgets": budgets, "lpips_backend": lpips.backend,
               "models": aggregates, "images": rows, "environment": environment.capture()}
     if args.json:
-        write_text(args.json, json.dumps(_finite(report), indent=2) + "\n", args.force)
+        write_text(args.json, json.dumps(json_safe(report), indent=2) + "\n", args.force)
         say(f"wrote {args.json}")
     if args.markdown:
         write_text(args.markdown, render_markdown(aggregates, rows), args.force)
@@ -96,7 +98,7 @@ def _fmt(value, digits: int = 4) -> str:
     return f"{value:.{digits}f}"
 
 
-def _table_rows(aggregates: list[dict]) -> tuple[list[str], list[list[str]]]:
+def drift_table_rows(aggregates: list[dict]) -> tuple[list[str], list[list[str]]]:
     headers = ["model", "role", "precision", "images", "non-finite", "LPIPS drift mean", "LPIPS drift max",
                "PSNR vs ref", "SSIM vs ref", "LPIPS vs GT", "PSNR vs GT", "SSIM vs GT", "budget", "result"]
     rows = []
@@ -112,14 +114,14 @@ def _table_rows(aggregates: list[dict]) -> tuple[list[str], list[list[str]]]:
 def render_table(aggregates: list[dict]) -> str:
     from tabulate import tabulate
 
-    headers, rows = _table_rows(aggregates)
+    headers, rows = drift_table_rows(aggregates)
     return tabulate(rows, headers=headers, disable_numparse=True)
 
 
 def render_markdown(aggregates: list[dict], images: list[dict]) -> str:
     from tabulate import tabulate
 
-    headers, rows = _table_rows(aggregates)
+    headers, rows = drift_table_rows(aggregates)
     per_image = [[r["image"], Path(r["model"]).name, r["role"], _fmt(r.get("lpips_drift")), _fmt(r.get("psnr_vs_ref"), 2),
                   _fmt(r.get("lpips_vs_gt")), _fmt(r.get("psnr_vs_gt"), 2), "yes" if r["finite"] else "NO"]
                  for r in images]
@@ -129,12 +131,12 @@ def render_markdown(aggregates: list[dict], images: list[dict]) -> str:
                                            "PSNR vs GT", "finite"], tablefmt="github", disable_numparse=True) + "\n")
 
 
-def _finite(obj):
+def json_safe(obj):
     """JSON has no infinity: an infinite PSNR (identical images) is written as null."""
     if isinstance(obj, float) and not math.isfinite(obj):
         return None
     if isinstance(obj, dict):
-        return {k: _finite(v) for k, v in obj.items()}
+        return {k: json_safe(v) for k, v in obj.items()}
     if isinstance(obj, list):
-        return [_finite(v) for v in obj]
+        return [json_safe(v) for v in obj]
     return obj

@@ -4,9 +4,11 @@ A runner owns one loaded model on one backend. It takes a packed Bayer batch `fl
 and returns the network's raw RGB output `float32 [N, 3, 2h, 2w]` (clipping is post-processing).
 """
 
+import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -58,6 +60,19 @@ class Runner(ABC):
         """Validate the input's layout, then run the model."""
         check_packed(packed, self.size_multiple)
         return self._infer(packed)
+
+    def infer_staged(self, packed: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
+        """`infer`, with host milliseconds per stage. On a CPU backend there is no transfer, so everything is
+        "inference"; GPU runners split off "h2d" and "d2h" (synchronising between stages)."""
+        start = time.perf_counter_ns()
+        out = self.infer(packed)
+        return out, {"inference": (time.perf_counter_ns() - start) / 1e6}
+
+    def compute_call(self, packed: np.ndarray) -> Callable[[], float | None]:
+        """Put `packed` in place once (device memory, bound output buffers) and return a call that runs the
+        model alone: the compute-only view. The call returns its device time in ms, or None when only the
+        host clock can time it. Runners without such a view raise NotImplementedError with the reason."""
+        raise NotImplementedError(f"{self.backend} has no compute-only view")
 
     def describe(self) -> dict:
         return {"model": str(self.path), "backend": self.backend, "precision": self.precision}

@@ -33,8 +33,18 @@ def model_kind(path: Path) -> str:
     raise InputError(f"cannot tell the model type of {path}: expected a file ending in one of {known}")
 
 
-def open_runner(path: Path, backend: str | None = None, threads: int | None = None) -> Runner:
-    """An inactive runner for `path` (use it as a context manager)."""
+def open_runner(path: Path, backend: str | None = None, threads: int | None = None, max_tile: int | None = None,
+                tile_overlap: int = 64) -> Runner:
+    """An inactive runner for `path` (use it as a context manager); tiled when `max_tile` is given."""
+    runner = _open(path, backend, threads)
+    if max_tile:
+        from lowlight_edge.engines.tiled import TiledRunner
+
+        return TiledRunner(runner, max_tile, tile_overlap)
+    return runner
+
+
+def _open(path: Path, backend: str | None, threads: int | None) -> Runner:
     path = Path(path)
     kind = model_kind(path)
     if not path.exists():
@@ -55,3 +65,23 @@ def open_runner(path: Path, backend: str | None = None, threads: int | None = No
     from lowlight_edge.engines.ort_runner import OrtRunner
 
     return OrtRunner(path, provider=backend.removeprefix("ort-"), threads=threads)
+
+
+def declared_precision(path: Path) -> str:
+    """The precision a model file says it has, without loading it into a runtime (for rows that cannot run)."""
+    kind = model_kind(path)
+    try:
+        if kind == "onnx":
+            import onnx
+
+            from lowlight_edge.export.metadata import read_metadata
+
+            return read_metadata(onnx.load(str(path), load_external_data=False)).get("lowlight_edge.precision", "fp32")
+        if kind == "engine":
+            from lowlight_edge.engines.trt.meta import read_meta
+
+            meta = read_meta(Path(path))
+            return meta.precision if meta else "?"
+    except Exception:  # noqa: BLE001 - an unreadable file: its real error comes when it is run
+        return "?"
+    return "fp32"

@@ -24,6 +24,7 @@ import numpy as np
 import onnx
 
 from lowlight_edge.errors import ExportError, MissingDependency
+from lowlight_edge.export.calibration_cache import check_calibration_cache
 from lowlight_edge.export.metadata import read_metadata, set_metadata
 from lowlight_edge.export.ranges import producers
 from lowlight_edge.fileio.atomic import atomic_output
@@ -103,6 +104,8 @@ def int8_from_onnx(source: Path, output: Path, batches: list[np.ndarray], option
         extra["CalibPercentile"] = options.percentile
     input_name = onnx.load(str(source), load_external_data=False).graph.input[0].name
     cache_hit = cache_path is not None and Path(cache_path).is_file()
+    if cache_hit:
+        check_calibration_cache(Path(cache_path))
     if cache_path is not None:
         Path(cache_path).parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="lowlight-int8-") as tmp, _inside(Path(tmp)):

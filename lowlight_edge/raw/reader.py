@@ -75,10 +75,15 @@ def _frame_from(raw, path: Path) -> RawFrame:
     sizes = raw.sizes
     if sizes.raw_height * sizes.raw_width > MAX_PIXELS:
         raise InputError(f"{path}: header claims {sizes.raw_width}x{sizes.raw_height} pixels, beyond any sensor")
-    if raw.raw_type != rawpy.RawType.Flat or raw.raw_pattern is None:
+    try:
+        raw_pattern = raw.raw_pattern
+    except NotImplementedError as exc:  # rawpy: a CFA LibRaw describes but cannot express as a 2x2 pattern
+        raise InputError(f"{path}: not a 2x2 Bayer mosaic (LibRaw reports CFA {exc}); only Bayer sensors are "
+                         "supported") from exc
+    if raw.raw_type != rawpy.RawType.Flat or raw_pattern is None:
         raise InputError(f"{path}: not a Bayer mosaic (a linear DNG, Foveon or other demosaiced raw); "
                          "only 2x2 Bayer sensors are supported")
-    pattern = raw.raw_pattern.tolist()
+    pattern = raw_pattern.tolist()
     color_desc = raw.color_desc.decode("ascii", "replace")
     phase = phase_from_pattern(pattern, color_desc)
     visible = raw.raw_image_visible
@@ -101,12 +106,18 @@ def _frame_from(raw, path: Path) -> RawFrame:
 
 def _camera_name(path: Path) -> str:
     """Make and model from the TIFF container most RAW formats use (rawpy does not expose them)."""
+    import logging
+
     import tifffile
 
+    log = logging.getLogger("tifffile")
+    was_disabled, log.disabled = log.disabled, True  # tifffile logs every odd tag; the name is cosmetic
     try:
         with tifffile.TiffFile(path) as tif:
             tags = tif.pages[0].tags
             parts = [str(tags[name].value).strip() for name in ("Make", "Model") if name in tags]
     except Exception:  # not TIFF-based (RAF, CR3, ...) or unreadable: the name is cosmetic
         return "unknown"
+    finally:
+        log.disabled = was_disabled
     return " ".join(p for p in parts if p) or "unknown"

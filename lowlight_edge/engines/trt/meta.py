@@ -6,7 +6,7 @@ version- or hardware-compatible. The plan file itself is left untouched (no head
 """
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
 
 from lowlight_edge.engines.trt.versions import parse_version
@@ -54,12 +54,31 @@ def read_meta(engine: Path) -> EngineMeta | None:
         return None
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
-        if raw.get("schema") != SCHEMA:
-            raise ValueError(f"schema {raw.get('schema')!r}")
+        if not isinstance(raw, dict) or raw.get("schema") != SCHEMA:
+            raise ValueError(f"schema {raw.get('schema') if isinstance(raw, dict) else None!r}")
+        _check_types(raw)
         return EngineMeta(**raw)
-    except (OSError, ValueError, TypeError, AttributeError) as exc:
+    except (OSError, ValueError, TypeError, AttributeError, RecursionError) as exc:
         raise ModelError(f"engine metadata {path} is unreadable or tampered with ({exc}); rebuild the engine with "
                          "lowlight-edge build") from exc
+
+
+_TYPES = {"str": (str,), "bool": (bool,), "dict": (dict,), "list[str]": (list,), "int | None": (int, type(None)),
+          "float | None": (int, float, type(None))}
+
+
+def _check_types(raw: dict) -> None:
+    """Every field present and of its declared type: a tampered file must not reach the compatibility decision."""
+    for f in fields(EngineMeta):
+        if f.name not in raw and f.default is MISSING and f.default_factory is MISSING:
+            raise ValueError(f"field {f.name!r} missing")
+        value = raw.get(f.name, f.default if f.default is not MISSING else None)
+        wanted = _TYPES[str(f.type).replace("<class '", "").replace("'>", "")]
+        if not isinstance(value, wanted) or (isinstance(value, bool) and bool not in wanted):
+            raise ValueError(f"field {f.name!r} has type {type(value).__name__}")
+    unknown = set(raw) - {f.name for f in fields(EngineMeta)}
+    if unknown:
+        raise ValueError(f"unknown fields {sorted(unknown)[:3]}")
 
 
 @dataclass(frozen=True)

@@ -2,16 +2,19 @@
 
 Device buffers and pinned host buffers are sized once for the profile's max shape and reused; each call
 sets the input shape (dynamic H/W), copies in, runs `execute_async_v3` on one stream and copies out.
-`last_gpu_ms` is the GPU time of the last inference from CUDA events; `infer` itself is timed on the host
-by the benchmark, so end-to-end includes the transfers. Not exercised by the CPU test suite.
+`last_gpu_ms` is the GPU time of the last inference from CUDA events. `infer` is timed on the host by the
+benchmark (transfers included); `infer_staged` splits h2d / inference / d2h; `compute_call` runs the engine
+alone on buffers already in place, timed by CUDA events (trtexec's "GPU Compute Time"). Not exercised by the CPU test suite.
 """
 
+import time
 import warnings
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
-from lowlight_edge.engines.base import Runner, TensorSpec
+from lowlight_edge.engines.base import Runner, TensorSpec, check_packed
 from lowlight_edge.engines.trt.cuda_memory import open_cuda
 from lowlight_edge.engines.trt.meta import RuntimeInfo, compatibility, read_meta
 from lowlight_edge.engines.trt.versions import import_tensorrt
@@ -88,10 +91,11 @@ class TrtRunner(Runner):
     def outputs(self) -> list[TensorSpec]:
         return [TensorSpec(self._out, tuple(self._engine.get_tensor_shape(self._out)), str(self._out_dtype))]
 
-    def _infer(self, packed: np.ndarray) -> np.ndarray:
+    def _bind(self, packed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Set the input shape and tensor addresses; return the pinned host views for this shape."""
         if any(s > m for s, m in zip(packed.shape, self._max_in)):
             raise InputError(f"input {list(packed.shape)} exceeds the engine's profile max {list(self._max_in)}; "
-                             "rebuild with a larger --max-shape or use tiled inference")
+                             "rebuild with a larger --max-shape or use --max-tile")
         host_in = self._host_in.reshape(-1)[: packed.size].reshape(packed.shape)
         np.copyto(host_in, packed, casting="same_kind")
         self._context.set_input_shape(self._in, packed.shape)
@@ -99,13 +103,44 @@ class TrtRunner(Runner):
         host_out = self._host_out.reshape(-1)[: int(np.prod(out_shape))].reshape(out_shape)
         self._context.set_tensor_address(self._in, self.cuda.address(self._dev_in))
         self._context.set_tensor_address(self._out, self.cuda.address(self._dev_out))
+        return host_in, host_out
+
+    def _execute(self) -> float:
+        """Run the engine on the bound buffers; GPU milliseconds from CUDA events."""
         stream = self._stream
-        self.cuda.htod(self._dev_in, host_in, stream)
         self.cuda.record(self._events[0], stream)
         if not self._context.execute_async_v3(self.cuda.stream_handle(stream)):
             raise ModelError(f"TensorRT failed to run {self.path}")
         self.cuda.record(self._events[1], stream)
-        self.cuda.dtoh(host_out, self._dev_out, stream)
         self.cuda.synchronize(stream)
         self.last_gpu_ms = self.cuda.elapsed_ms(*self._events)
-        return host_out.astype(np.float32, copy=True)
+        return self.last_gpu_ms
+
+    def _infer(self, packed: np.ndarray) -> np.ndarray:
+        return self._staged(packed)[0]
+
+    def infer_staged(self, packed: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
+        check_packed(packed, self.size_multiple)
+        return self._staged(packed)
+
+    def _staged(self, packed: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
+        t0 = time.perf_counter_ns()
+        host_in, host_out = self._bind(packed)
+        self.cuda.htod(self._dev_in, host_in, self._stream)
+        self.cuda.synchronize(self._stream)
+        t1 = time.perf_counter_ns()
+        self._execute()
+        t2 = time.perf_counter_ns()
+        self.cuda.dtoh(host_out, self._dev_out, self._stream)
+        self.cuda.synchronize(self._stream)
+        result = host_out.astype(np.float32, copy=True)
+        t3 = time.perf_counter_ns()
+        return result, {"h2d": (t1 - t0) / 1e6, "inference": (t2 - t1) / 1e6, "d2h": (t3 - t2) / 1e6}
+
+    def compute_call(self, packed: np.ndarray) -> Callable[[], float]:
+        """Input copied to device memory once; each call is execute_async_v3 alone, timed by CUDA events."""
+        check_packed(packed, self.size_multiple)
+        host_in, _ = self._bind(packed)
+        self.cuda.htod(self._dev_in, host_in, self._stream)
+        self.cuda.synchronize(self._stream)
+        return self._execute

@@ -1,0 +1,42 @@
+"""What the harness itself costs: the benchmark's timed call against a bare `session.run` loop.
+
+Both loops run the same ONNX Runtime session on the same input, interleaved in rounds so that drift in the
+machine's speed (thermal, other load) hits both alike. The overhead is the relative difference of the
+medians; it can come out slightly negative, which means it is below the noise.
+"""
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from lowlight_edge.bench.latency import Protocol, measure
+from lowlight_edge.bench.stats import summarize
+from lowlight_edge.engines.ort_runner import OrtRunner
+
+
+def harness_overhead(onnx_path: Path, packed: np.ndarray, rounds: int = 5, per_round: int = 4,
+                     threads: int | None = None, on_step=lambda: None) -> dict:
+    with OrtRunner(onnx_path, threads=threads) as runner:
+        session = runner.session
+        feed = {session.get_inputs()[0].name: packed}
+        names = [session.get_outputs()[0].name]
+        for _ in range(2):  # warm both paths (arena, caches)
+            session.run(names, feed)
+            runner.infer(packed)
+        bare: list[float] = []
+        harness: list[float] = []
+        for _ in range(rounds):
+            for _ in range(per_round):
+                start = time.perf_counter_ns()
+                session.run(names, feed)
+                bare.append((time.perf_counter_ns() - start) / 1e6)
+                on_step()
+
+            def call() -> None:
+                runner.infer(packed)
+
+            harness += measure(call, Protocol(warmup=0, runs=per_round), on_step).times_ms
+    b, h = summarize(bare)["median_ms"], summarize(harness)["median_ms"]
+    return {"model": str(onnx_path), "shape": list(packed.shape), "runs_each": len(bare), "bare_median_ms": round(b, 3),
+            "harness_median_ms": round(h, 3), "overhead_pct": round(100.0 * (h - b) / b, 2)}

@@ -1,0 +1,102 @@
+"""The demo's report: report.md (tables, plots, image grids), demo.json (everything, machine-readable),
+bench.csv, latency.png and stages.png, and the verdict lines printed last."""
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+from lowlight_edge.bench.records import TARGET_S, BenchRecord, to_document
+from lowlight_edge.bench.table import environment_lines, render, render_csv
+from lowlight_edge.fileio.atomic import write_text
+
+def best_rows(records: list[BenchRecord]) -> dict[tuple, BenchRecord]:
+    """Fastest per-image row that ran, per packed shape, among the model-view rows (numpy in, numpy out)."""
+    best: dict[tuple, BenchRecord] = {}
+    for r in records:
+        if not r.ran or r.mode != "model" or r.max_tile:
+            continue
+        key = tuple(r.shape[2:])
+        if key not in best or r.stats["median_ms"] / r.shape[0] < best[key].stats["median_ms"] / best[key].shape[0]:
+            best[key] = r
+    return best
+
+
+def verdict(records: list[BenchRecord], drift: list[dict], quality: dict, report: Path) -> list[str]:
+    lines = []
+    for (h, w), r in sorted(best_rows(records).items()):
+        per_image = r.stats["median_ms"] / r.shape[0]
+        lines.append(f"latency {h}x{w} (packed): fastest {Path(r.model).name} on {r.backend}, {per_image:.1f} ms per image, "
+                     f"{'MEETS' if per_image <= TARGET_S * 1000 else 'misses'} the {TARGET_S:.2f} s target"
+                     + (f" ({r.speedup_vs_torch:.2f}x PyTorch eager FP32)" if r.speedup_vs_torch else ""))
+    candidates = [d for d in drift if d["role"] == "candidate"]
+    failed = [d for d in candidates if not d["passed"]]
+    parts = ", ".join(f"{Path(d['model']).name} {d['lpips_drift']['mean']:.4f}/{d['budget']}" for d in candidates)
+    lines.append(f"drift budgets (mean LPIPS vs FP32 / budget): {'all met' if not failed else f'{len(failed)} FAILED'}: {parts}")
+    lines.append(f"quality: model {quality['mean_model_psnr']:.2f} dB vs naive pipeline {quality['mean_naive_psnr']:.2f} dB "
+                 f"PSNR on {len(quality['frames'])} held-out frames")
+    return lines + [f"report: {report}"]
+
+
+def _drift_table(drift: list[dict]) -> str:
+    from tabulate import tabulate
+
+    from lowlight_edge.commands.validate import drift_table_rows
+
+    headers, rows = drift_table_rows(drift)
+    return tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True)
+
+
+def _quality_table(quality: dict) -> str:
+    from tabulate import tabulate
+
+    rows = [[f["frame"], f["phase"], f"{f['ratio']:g}", f"{f['model_psnr']:.2f}", f"{f['model_ssim']:.3f}",
+             f"{f['naive_psnr']:.2f}", f"{f['naive_ssim']:.3f}"] for f in quality["frames"]]
+    return tabulate(rows, headers=["frame", "CFA", "ratio", "model PSNR", "model SSIM", "naive PSNR", "naive SSIM"],
+                    tablefmt="github", disable_numparse=True)
+
+
+def _markdown(records, env, drift, quality, overhead, variants, plots: list[Path], grids: list[Path], folder: Path) -> str:
+    when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    sections = [
+        f"# lowlight-edge demo: {env.get('host', '?')}\n\n{when}. Model: `{variants.checkpoint}`.\n",
+        "## Verdict\n\n" + "\n".join(f"- {line}" for line in verdict(records, drift, quality, folder / "report.md")[:-1]),
+        "## Machine\n\n" + "\n".join(environment_lines(env)),
+        "## Latency matrix\n\nMedian per call; `view` model = numpy in/out, compute = network alone on inputs in "
+        "place; `vs torch` = speedup over PyTorch eager FP32 on the same checkpoint in this run; peak MiB = peak "
+        "resident memory of a fresh process doing one such call.\n\n" + render(records, "github"),
+        f"Harness overhead against a bare `session.run` loop ({Path(overhead['model']).name}, packed "
+        f"{overhead['shape'][2]}x{overhead['shape'][3]}): {overhead['overhead_pct']:+.2f}% (bare "
+        f"{overhead['bare_median_ms']:.1f} ms, harness {overhead['harness_median_ms']:.1f} ms).",
+        "## Plots\n\n" + "\n\n".join(f"![{p.stem}]({p.name})" for p in plots),
+        "## Accuracy after quantization (against the FP32 ONNX model, and against ground truth)\n\n" + _drift_table(drift),
+        "## Enhancement quality (FP32 ONNX vs the naive pipeline, against ground truth)\n\n" + _quality_table(quality),
+    ]
+    if grids:
+        sections.append("## Image grids (input, reference, candidate, |difference|, LPIPS map)\n\n"
+                        + "\n\n".join(f"![{g.stem}](grids/{g.name})" for g in grids))
+    if variants.engine_skip:
+        sections.append(f"TensorRT engines were skipped: {variants.engine_skip}.")
+    return "\n\n".join(sections) + "\n"
+
+
+def write_outputs(folder: Path, records: list[BenchRecord], env: dict, drift: list[dict], quality: dict, overhead: dict,
+                  variants) -> dict[str, Path]:
+    from lowlight_edge.bench.plots import write_plots
+    from lowlight_edge.commands.validate import json_safe
+
+    folder = Path(folder)
+    plots = write_plots(records, folder)
+    grids = sorted((folder / "grids").glob("*.png"))
+    files = {"report": folder / "report.md", "json": folder / "demo.json", "csv": folder / "bench.csv"}
+    document = to_document(records, env, overhead=overhead)
+    # the bench schema, so `lowlight-edge report` merges demo.json files from several devices directly
+    document.update(kind="demo", drift=drift, enhance=quality,
+                    variants={"onnx": {k: str(v) for k, v in variants.onnx.items()},
+                              "engines": {k: str(v) for k, v in variants.engines.items()},
+                              "engine_skip": variants.engine_skip},
+                    verdict=verdict(records, drift, quality, files["report"])[:-1])
+    write_text(files["json"], json.dumps(json_safe(document), indent=2) + "\n", force=True)
+    write_text(files["csv"], render_csv(records), force=True)
+    write_text(files["report"], _markdown(records, env, drift, quality, overhead, variants, plots, grids, folder), force=True)
+    return files
+

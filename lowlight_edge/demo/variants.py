@@ -1,0 +1,100 @@
+"""The model variants the demo compares: FP32 ONNX, FP16, INT8 for TensorRT and for the CPU, and TensorRT
+engines of each where TensorRT and a GPU exist (otherwise the reason they were skipped)."""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from lowlight_edge.errors import LowlightError
+
+
+@dataclass
+class Variants:
+    checkpoint: Path
+    onnx: dict[str, Path] = field(default_factory=dict)  # "fp32", "fp16", "int8-tensorrt", "int8-cpu"
+    engines: dict[str, Path] = field(default_factory=dict)  # same keys, built engines
+    engine_skip: str | None = None  # why no engines were built
+
+
+def make_onnx_variants(checkpoint: Path, workdir: Path, calib: str, calib_shape: tuple[int, int], calib_count: int,
+                       int8_budget: float | None, say: Callable[[str], None]) -> Variants:
+    from lowlight_edge.export.calibration import calibration_batches
+    from lowlight_edge.export.fp16 import fp16_from_onnx
+    from lowlight_edge.export.onnx_export import export_onnx
+
+    variants = Variants(checkpoint)
+    stem = checkpoint.stem
+    fp32 = workdir / f"{stem}.fp32.onnx"
+    export_onnx(checkpoint, fp32, force=True, log=say)
+    variants.onnx["fp32"] = fp32
+    batches = calibration_batches(calib, calib_shape, limit=calib_count)
+    say(f"calibration: {len(batches)} frames from {calib} at {calib_shape[0]}x{calib_shape[1]}")
+    fp16 = fp16_from_onnx(fp32, workdir / f"{stem}.fp16.onnx", batches, force=True)
+    say(f"FP16: {len(fp16.kept_fp32)} nodes kept in FP32; PSNR {fp16.psnr_db:.1f} dB vs FP32 on a calibration frame")
+    variants.onnx["fp16"] = fp16.output
+    for target in ("tensorrt", "cpu"):
+        output = workdir / f"{stem}.int8-{target}.onnx"
+        variants.onnx[f"int8-{target}"] = _int8(fp32, output, batches, target, calib, calib_shape, int8_budget, say)
+    return variants
+
+
+def _int8(fp32: Path, output: Path, batches, target: str, calib: str, calib_shape, budget: float | None, say) -> Path:
+    """Plain INT8, then (with a budget) the sensitivity-driven fallback `quantize int8 --lpips-budget` runs."""
+    from tqdm import tqdm
+
+    from lowlight_edge.export.int8 import Int8Options, cache_key, int8_from_onnx
+    from lowlight_edge.export.sensitivity import DriftMeter, fallback_to_budget
+    from lowlight_edge.fileio.hashing import sha256_file
+    from lowlight_edge.metrics.lpips_backend import load_lpips
+    from lowlight_edge.metrics.lpips_weights import cache_dir
+    from lowlight_edge.raw.datasets import synthetic_samples
+
+    options = Int8Options(target=target)
+    key = cache_key(sha256_file(fp32), calib, calib_shape, len(batches), target, options.method, options.percentile)
+    cache = cache_dir() / "calibration" / f"{key}.json"
+    report = int8_from_onnx(fp32, output, batches, options, cache_path=cache, force=True)
+    if budget is not None:
+        meter = DriftMeter(fp32, [s.packed for s in synthetic_samples(2, seed=99)], load_lpips())
+        with tqdm(desc=f"INT8 {target}: fallback to LPIPS {budget}", unit="probe", leave=False) as bar:
+            result = fallback_to_budget(fp32, batches, options, cache, meter, budget, report.quantized_nodes,
+                                        on_step=lambda _message: bar.update(1))
+        options.exclude = list(result.kept_float)
+        report = int8_from_onnx(fp32, output, batches, options, cache_path=cache, force=True)
+        say(f"INT8 ({target} target): LPIPS drift {result.full_drift:.4f} fully quantized, {result.final_drift:.4f} "
+            f"with {len(result.kept_float)} layers in float ({'within' if result.met else 'ABOVE'} {budget})")
+    say(f"INT8 ({target} target): {len(report.quantized_nodes)} nodes run in INT8 -> {output.name}")
+    return output
+
+
+def engine_skip_reason() -> str | None:
+    """None when engines can be built here, else the one-line reason."""
+    from lowlight_edge.deps import available
+
+    if not available("tensorrt"):
+        return "TensorRT is not installed here (pip install 'lowlight-edge[trt]'; JetPack provides it on Jetson)"
+    try:
+        from lowlight_edge.engines.trt.cuda_memory import open_cuda
+
+        open_cuda().info()
+    except (LowlightError, RuntimeError, OSError) as exc:
+        return f"no usable CUDA GPU ({exc})"
+    return None
+
+
+def build_engines(variants: Variants, workdir: Path, shapes: list[tuple[int, int]], say: Callable[[str], None]) -> None:
+    from lowlight_edge.engines.trt.build import BuildOptions, build_engine
+    from lowlight_edge.engines.trt.profiles import Profile
+
+    variants.engine_skip = engine_skip_reason()
+    if variants.engine_skip:
+        return
+    smallest = min(shapes, key=lambda s: s[0] * s[1])
+    largest = max(shapes, key=lambda s: s[0] * s[1])
+    profile = Profile(min=(1, 4, *smallest), opt=(1, 4, *largest), max=(1, 4, *largest))
+    for name in ("fp32", "fp16", "int8-tensorrt"):
+        engine = workdir / f"{variants.checkpoint.stem}.{name}.engine"
+        try:
+            build_engine(variants.onnx[name], engine, BuildOptions(profile=profile), force=True, log=say)
+            variants.engines[name] = engine
+        except LowlightError as exc:
+            say(f"engine {engine.name} not built: {exc}")
