@@ -65,10 +65,10 @@ def _common(p: argparse.ArgumentParser, default_out: str, calib_default: str | N
 
 
 def _batches(args):
-    from lowlight_edge.engines.ort_runner import validate_onnx_file
+    from lowlight_edge.engines.ort_runner import check_packed_input, validate_onnx_file
     from lowlight_edge.export.calibration import calibration_batches
 
-    validate_onnx_file(args.model)
+    check_packed_input(validate_onnx_file(args.model), args.model)
     batches = calibration_batches(args.calib, args.calib_shape, limit=args.calib_count)
     say(f"calibration: {len(batches)} frames from {args.calib} at {args.calib_shape[0]}x{args.calib_shape[1]}")
     return batches

@@ -121,6 +121,15 @@ def _has_fp16(model: onnx.ModelProto) -> bool:
     return any(t.data_type == onnx.TensorProto.FLOAT16 for t in model.graph.initializer)
 
 
+def check_packed_input(model: onnx.ModelProto, path: Path) -> None:
+    """The graph takes one packed Bayer input [N, 4, h, w] (checked on the file, before any session)."""
+    inputs = [i for i in model.graph.input if i.name not in {t.name for t in model.graph.initializer}]
+    dims = [d.dim_value if d.HasField("dim_value") else d.dim_param for d in inputs[0].type.tensor_type.shape.dim] if inputs else []
+    if len(inputs) != 1 or len(dims) != 4 or dims[1] != 4:
+        shape = "no input" if not inputs else f"input {inputs[0].name!r} of shape {dims}"
+        raise ModelError(f"{path}: {shape}; expected packed Bayer [N, 4, h, w]")
+
+
 def validate_onnx_file(path: Path) -> onnx.ModelProto:
     """The parsed model; one clear line on a missing, empty, truncated or otherwise unparsable ONNX file."""
     path = Path(path)

@@ -51,8 +51,8 @@ def read_png(path: Path) -> np.ndarray:
     try:
         w, h, rows, info = png.Reader(filename=str(path)).asDirect()
         data = np.vstack([np.asarray(row) for row in rows]).reshape(h, w, info["planes"])
-    except (png.Error, ValueError, OSError) as exc:
-        raise InputError(f"{path} is not a readable PNG ({exc})") from exc
+    except (png.Error, ValueError, OSError, EOFError, MemoryError) as exc:  # EOFError: empty or truncated file
+        raise InputError(f"{path} is not a readable PNG ({type(exc).__name__}: {exc})") from exc
     image = data.astype(np.float32) / ((1 << info["bitdepth"]) - 1)
     if info["greyscale"]:
         image = np.repeat(image[..., :1], 3, axis=2)

@@ -30,19 +30,20 @@ class TrtRunner(Runner):
         self.last_gpu_ms: float | None = None
 
     def activate(self) -> None:
+        # what can be refused without TensorRT or a GPU is refused first, with the same message everywhere
+        if not self.path.is_file() or self.path.stat().st_size == 0:
+            raise ModelError(f"engine file missing or empty: {self.path}")
+        meta = read_meta(self.path)
         trt = import_tensorrt()
         self.cuda = open_cuda()
         self.cuda.push()
         try:
-            self._load(trt)
+            self._load(trt, meta)
         except BaseException:
             self.cuda.pop()
             raise
 
-    def _load(self, trt) -> None:
-        if not self.path.is_file() or self.path.stat().st_size == 0:
-            raise ModelError(f"engine file missing or empty: {self.path}")
-        meta = read_meta(self.path)
+    def _load(self, trt, meta) -> None:
         device = self.cuda.info()
         if meta is None:
             warnings.warn(f"{self.path} has no metadata file: cannot check which TensorRT and GPU built it", stacklevel=2)
