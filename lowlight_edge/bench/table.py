@@ -32,13 +32,28 @@ def _note(r: BenchRecord) -> str:
     return "; ".join(parts)
 
 
+def _skipped_groups(records: list[BenchRecord]) -> dict[tuple, list[BenchRecord]]:
+    """Skipped rows of one model and backend share one reason: the table shows them as one line."""
+    groups: dict[tuple, list[BenchRecord]] = {}
+    for r in records:
+        if not r.ran:
+            groups.setdefault((r.model, r.backend, r.skipped), []).append(r)
+    return groups
+
+
 def _rows(records: list[BenchRecord]) -> list[list[str]]:
     rows = []
+    groups = _skipped_groups(records)
     for r in records:
         n, _, h, w = r.shape
         head = [Path(r.model).name, r.backend, r.precision, r.mode, f"{n}x{h}x{w}" if h else "-"]
         if not r.ran:
-            rows.append(head + ["-"] * (len(HEADERS) - len(head) - 1) + [_note(r)])
+            group = groups.pop((r.model, r.backend, r.skipped), None)
+            if group is None:
+                continue  # already shown with the first row of its group
+            views = ", ".join(dict.fromkeys(g.mode for g in group))
+            shapes = ", ".join(dict.fromkeys(f"{g.shape[0]}x{g.shape[2]}x{g.shape[3]}" for g in group if g.shape[2]))
+            rows.append(head[:3] + [views, shapes or "-"] + ["-"] * (len(HEADERS) - 6) + [_note(r)])
             continue
         s = r.stats
         peak = r.memory.get("peak_rss_mib") if r.memory else None

@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
 
     say(f"[1/{STEPS}] synthetic DNG frames -> {work / 'frames'}, and a {args.raw_size[0]}x{args.raw_size[1]} RAW for end-to-end timing")
     frames = write_frames(work / "frames", {n: load_image(n) for n in HELD_OUT_IMAGES}, force=True)
-    full_raw = _full_frame_raw(work / "fullframe", args.raw_size)
+    full_raw = full_frame_raw(work / "fullframe", args.raw_size)
     say(f"[2/{STEPS}] export, FP16, INT8 (tensorrt and cpu targets) of {checkpoint}")
     variants = make_onnx_variants(checkpoint, work, "synthetic:%d" % args.calib_count, args.calib_shape,
                                   args.calib_count, args.int8_budget or None, say)
@@ -89,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _full_frame_raw(folder: Path, raw_size: tuple[int, int]) -> Path:
+def full_frame_raw(folder: Path, raw_size: tuple[int, int]) -> Path:
     """A held-out photograph resized to the sensor size, through the same sensor model and DNG writer."""
     from skimage.transform import resize
 
