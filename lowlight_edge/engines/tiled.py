@@ -2,8 +2,8 @@
 
 The packed frame is cut into overlapping tiles whose origins sit on the network's pooling grid (multiples
 of `size_multiple`), so each tile sees its pixels at the same pooling phase as the whole frame would. Tiles
-are spread evenly and blended with weights that ramp linearly across each shared region (feathering) and are 1 at the frame's own
-borders, so no pixel relies on a tile's zero-padded edge alone. Peak memory then scales with the tile, not
+are spread evenly and blended with weights that ramp linearly across each shared region (feathering) and
+are 1 at the frame's own borders, so no pixel relies on a tile's zero-padded edge alone. Peak memory then scales with the tile, not
 the frame: what a 4-8 GB Jetson needs for a 12-megapixel RAW.
 """
 
