@@ -51,6 +51,7 @@ def backends_for(model: Path, wanted: list[str] | None) -> list[str]:
 
 
 def run_plan(plan: BenchPlan, show_progress: bool = True) -> list[BenchRecord]:
+    """The measured rows of `plan`, without speedups and FLOPs (see `annotate`)."""
     ratio = _raw_ratio(plan) if plan.raw else None
     pairs = plan.pairs or [(model, backend) for model in plan.models for backend in backends_for(model, plan.backends)]
     rows_per_pair = len(plan.shapes) * len(plan.views) + (1 if plan.raw else 0)
@@ -79,6 +80,11 @@ def run_plan(plan: BenchPlan, show_progress: bool = True) -> list[BenchRecord]:
                 runner.deactivate()
     if plan.memory:
         attach_memory(records, plan, show_progress)
+    return records
+
+
+def annotate(records: list[BenchRecord]) -> list[BenchRecord]:
+    """Speedups and FLOPs, once over all the rows that belong together (several plans may feed one table)."""
     attach_speedups(records)
     attach_flops(records)
     return records

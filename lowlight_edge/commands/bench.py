@@ -73,7 +73,7 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from lowlight_edge.bench import environment
     from lowlight_edge.bench.records import to_document
-    from lowlight_edge.bench.suite import BenchPlan, bench_input, run_plan
+    from lowlight_edge.bench.suite import BenchPlan, annotate, bench_input, run_plan
     from lowlight_edge.bench.table import render, render_csv, render_markdown
     from lowlight_edge.errors import BackendUnavailable, InputError
     from lowlight_edge.fileio.atomic import check_writable, write_text
@@ -89,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
                      views=tuple(args.view or ("model", "compute")), batch=args.batch, threads=args.threads,
                      raw=args.raw, ratio=args.ratio, encode=args.png, max_tile=args.max_tile,
                      tile_overlap=args.tile_overlap, memory=args.memory)
-    records = run_plan(plan, show_progress=not args.no_progress)
+    records = annotate(run_plan(plan, show_progress=not args.no_progress))
     overhead = None
     if args.overhead:
         overhead = _overhead(args, shapes, bench_input)

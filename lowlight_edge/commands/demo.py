@@ -149,8 +149,8 @@ def _validate(variants, frames_dir: Path, grids_dir: Path, threads) -> list[dict
 def _bench(variants, shapes, full_raw: Path, args):
     from lowlight_edge.bench.latency import Protocol
     from lowlight_edge.bench.overhead import harness_overhead
-    from lowlight_edge.bench.records import attach_speedups, skipped_record
-    from lowlight_edge.bench.suite import BenchPlan, attach_flops, bench_input, run_plan
+    from lowlight_edge.bench.records import skipped_record
+    from lowlight_edge.bench.suite import BenchPlan, annotate, bench_input, run_plan
 
     onnx = variants.onnx
     pairs = [(variants.checkpoint, "torch-cpu"), (variants.checkpoint, "torch-cuda"), (onnx["fp32"], "ort-cpu"),
@@ -181,8 +181,7 @@ def _bench(variants, shapes, full_raw: Path, args):
                           views=("model",), threads=args.threads, max_tile=args.max_tile, tile_overlap=overlap,
                           memory=not args.no_memory)
         records += run_plan(tiled)
-    attach_speedups(records)
-    attach_flops(records)
+    annotate(records)
     smallest = min(shapes, key=lambda s: s[0] * s[1])  # where a fixed per-call cost would show most
     overhead = harness_overhead(onnx["fp32"], bench_input(1, smallest, 0), rounds=3, per_round=5, threads=args.threads)
     return records, overhead

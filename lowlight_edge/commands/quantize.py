@@ -93,25 +93,19 @@ def run_fp16(args: argparse.Namespace) -> int:
 
 
 def run_int8(args: argparse.Namespace) -> int:
-    from lowlight_edge.export.int8 import Int8Options, cache_key, int8_from_onnx
+    from lowlight_edge.export.int8 import Int8Options
+    from lowlight_edge.export.sensitivity import default_cache, int8_within_budget
     from lowlight_edge.fileio.atomic import check_writable
-    from lowlight_edge.fileio.hashing import sha256_file
-    from lowlight_edge.metrics.lpips_weights import cache_dir
 
     check_writable(args.output, args.force)
     batches = _batches(args)
     options = Int8Options(target=args.target, method=args.method, percentile=args.percentile,
                           exclude=list(args.exclude))
-    key = cache_key(sha256_file(args.model), str(args.calib), args.calib_shape, len(batches), args.target, args.method,
-                    args.percentile)
-    cache = args.calib_cache or cache_dir() / "calibration" / f"{key}.json"
-    report = int8_from_onnx(args.model, args.output, batches, options, cache_path=cache, force=args.force)
-    say(f"calibration ranges {'reused from' if report.cache_hit else 'saved to'} {cache}")
-    sensitivity = None
-    if args.lpips_budget is not None:
-        sensitivity = _fallback(args, batches, options, cache, report.quantized_nodes)
-        options.exclude = sorted(set(options.exclude) | set(sensitivity.kept_float))
-        report = int8_from_onnx(args.model, args.output, batches, options, cache_path=cache, force=True)
+    cache = args.calib_cache or default_cache(args.model, str(args.calib), args.calib_shape, len(batches), options)
+    done = int8_within_budget(args.model, args.output, batches, options, cache, args.lpips_budget, args.holdout,
+                              args.lpips_weights, force=args.force, on_step=say)
+    report, sensitivity = done.report, done.sensitivity
+    say(f"calibration ranges {'reused from' if done.cache_hit else 'saved to'} {cache}")
     convs = sum(1 for n in report.quantized_nodes if n.endswith(("/Conv", "/ConvTranspose")))
     say(f"wrote {report.output}: {len(report.quantized_nodes)} nodes run in INT8, {convs} of them Conv/ConvTranspose "
         f"({args.target} target, {args.method}); {len(report.excluded_nodes)} kept in float")
@@ -122,16 +116,6 @@ def run_int8(args: argparse.Namespace) -> int:
                 f"{sensitivity.budget} with every layer tried in float")
             return 1
     return 0
-
-
-def _fallback(args, batches, options, cache, candidates):
-    from lowlight_edge.export.sensitivity import DriftMeter, fallback_to_budget
-    from lowlight_edge.metrics.lpips_backend import load_lpips
-    from lowlight_edge.raw.datasets import synthetic_samples
-
-    frames = [s.packed for s in synthetic_samples(args.holdout, seed=99)]
-    meter = DriftMeter(args.model, frames, load_lpips(args.lpips_weights))
-    return fallback_to_budget(args.model, batches, options, cache, meter, args.lpips_budget, candidates, on_step=say)
 
 
 def _write_sensitivity(args, report, result) -> None:

@@ -55,11 +55,12 @@ def _quality_table(quality: dict) -> str:
                     tablefmt="github", disable_numparse=True)
 
 
-def _markdown(records, env, drift, quality, overhead, variants, plots: list[Path], grids: list[Path], folder: Path) -> str:
+def _markdown(records, env, drift, quality, overhead, variants, plots: list[Path], grids: list[Path],
+              findings: list[str]) -> str:
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     sections = [
         f"# lowlight-edge demo: {env.get('host', '?')}\n\n{when}. Model: `{variants.checkpoint}`.\n",
-        "## Verdict\n\n" + "\n".join(f"- {line}" for line in verdict(records, drift, quality, folder / "report.md")[:-1]),
+        "## Verdict\n\n" + "\n".join(f"- {line}" for line in findings),
         "## Machine\n\n" + "\n".join(environment_lines(env)),
         "## Latency matrix\n\nMedian per call; `view` model = numpy in/out, compute = network alone on inputs in "
         "place; `vs torch` = speedup over PyTorch eager FP32 on the same checkpoint in this run; peak MiB = peak "
@@ -88,15 +89,17 @@ def write_outputs(folder: Path, records: list[BenchRecord], env: dict, drift: li
     plots = write_plots(records, folder)
     grids = sorted((folder / "grids").glob("*.png"))
     files = {"report": folder / "report.md", "json": folder / "demo.json", "csv": folder / "bench.csv"}
+    findings = verdict(records, drift, quality, files["report"])[:-1]  # the last line only says where the report is
     document = to_document(records, env, overhead=overhead)
     # the bench schema, so `lowlight-edge report` merges demo.json files from several devices directly
     document.update(kind="demo", drift=drift, enhance=quality,
                     variants={"onnx": {k: str(v) for k, v in variants.onnx.items()},
                               "engines": {k: str(v) for k, v in variants.engines.items()},
                               "engine_skip": variants.engine_skip},
-                    verdict=verdict(records, drift, quality, files["report"])[:-1])
+                    verdict=findings)
     write_text(files["json"], json.dumps(json_safe(document), indent=2) + "\n", force=True)
     write_text(files["csv"], render_csv(records), force=True)
-    write_text(files["report"], _markdown(records, env, drift, quality, overhead, variants, plots, grids, folder), force=True)
+    write_text(files["report"], _markdown(records, env, drift, quality, overhead, variants, plots, grids, findings),
+               force=True)
     return files
 

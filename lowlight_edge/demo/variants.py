@@ -39,30 +39,22 @@ def make_onnx_variants(checkpoint: Path, workdir: Path, calib: str, calib_shape:
 
 
 def _int8(fp32: Path, output: Path, batches, target: str, calib: str, calib_shape, budget: float | None, say) -> Path:
-    """Plain INT8, then (with a budget) the sensitivity-driven fallback `quantize int8 --lpips-budget` runs."""
+    """What `quantize int8 [--lpips-budget]` makes, with a progress bar over the sensitivity probes."""
     from tqdm import tqdm
 
-    from lowlight_edge.export.int8 import Int8Options, cache_key, int8_from_onnx
-    from lowlight_edge.export.sensitivity import DriftMeter, fallback_to_budget
-    from lowlight_edge.fileio.hashing import sha256_file
-    from lowlight_edge.metrics.lpips_backend import load_lpips
-    from lowlight_edge.metrics.lpips_weights import cache_dir
-    from lowlight_edge.raw.datasets import synthetic_samples
+    from lowlight_edge.export.int8 import Int8Options
+    from lowlight_edge.export.sensitivity import default_cache, int8_within_budget
 
     options = Int8Options(target=target)
-    key = cache_key(sha256_file(fp32), calib, calib_shape, len(batches), target, options.method, options.percentile)
-    cache = cache_dir() / "calibration" / f"{key}.json"
-    report = int8_from_onnx(fp32, output, batches, options, cache_path=cache, force=True)
-    if budget is not None:
-        meter = DriftMeter(fp32, [s.packed for s in synthetic_samples(2, seed=99)], load_lpips())
-        with tqdm(desc=f"INT8 {target}: fallback to LPIPS {budget}", unit="probe", leave=False) as bar:
-            result = fallback_to_budget(fp32, batches, options, cache, meter, budget, report.quantized_nodes,
-                                        on_step=lambda _message: bar.update(1))
-        options.exclude = list(result.kept_float)
-        report = int8_from_onnx(fp32, output, batches, options, cache_path=cache, force=True)
+    cache = default_cache(fp32, calib, calib_shape, len(batches), options)
+    with tqdm(desc=f"INT8 {target}: fallback to LPIPS {budget}", unit="probe", leave=False, disable=budget is None) as bar:
+        done = int8_within_budget(fp32, output, batches, options, cache, budget, force=True,
+                                  on_step=lambda _message: bar.update(1))
+    result = done.sensitivity
+    if result is not None:
         say(f"INT8 ({target} target): LPIPS drift {result.full_drift:.4f} fully quantized, {result.final_drift:.4f} "
             f"with {len(result.kept_float)} layers in float ({'within' if result.met else 'ABOVE'} {budget})")
-    say(f"INT8 ({target} target): {len(report.quantized_nodes)} nodes run in INT8 -> {output.name}")
+    say(f"INT8 ({target} target): {len(done.report.quantized_nodes)} nodes run in INT8 -> {output.name}")
     return output
 
 

@@ -55,6 +55,9 @@ class OrtRunner(Runner):
         except Exception as exc:  # ORT raises its own Fail/InvalidGraph/RuntimeException types
             raise ModelError(f"ONNX Runtime cannot load {self.path}: {str(exc).splitlines()[0][:300]}") from exc
         self._check_io()
+        first = self._session.get_inputs()[0]
+        self._input_name = first.name
+        self._input_fp16 = first.type == "tensor(float16)"  # a model converted with FP16 I/O (--fp16-io)
         meta = self._session.get_modelmeta().custom_metadata_map
         self.size_multiple = int(meta.get("lowlight_edge.size_multiple", 16))
         self.precision = meta.get("lowlight_edge.precision", "fp32")
@@ -85,10 +88,9 @@ class OrtRunner(Runner):
         return self._session
 
     def _infer(self, packed: np.ndarray) -> np.ndarray:
-        first = self._session.get_inputs()[0]
-        if first.type == "tensor(float16)":  # a model converted with FP16 I/O (quantize fp16 --fp16-io)
+        if self._input_fp16:
             packed = packed.astype(np.float16)
-        out = self._session.run(self._output_names[:1], {first.name: packed})[0]
+        out = self._session.run(self._output_names[:1], {self._input_name: packed})[0]
         return out.astype(np.float32, copy=False)
 
     def compute_call(self, packed: np.ndarray) -> Callable[[], None]:
@@ -97,9 +99,8 @@ class OrtRunner(Runner):
         check_packed(packed, self.size_multiple)
         device = "cpu" if self.provider == "cpu" else "cuda"
         binding = self._session.io_binding()
-        first_in = self._session.get_inputs()[0]
-        host = packed.astype(np.float16) if first_in.type == "tensor(float16)" else packed
-        binding.bind_ortvalue_input(first_in.name, ort.OrtValue.ortvalue_from_numpy(host, device, 0))
+        host = packed.astype(np.float16) if self._input_fp16 else packed
+        binding.bind_ortvalue_input(self._input_name, ort.OrtValue.ortvalue_from_numpy(host, device, 0))
         out = next(o for o in self._session.get_outputs() if o.name == self._output_names[0])
         n, _, h, w = packed.shape
         dtype = np.float16 if out.type == "tensor(float16)" else np.float32

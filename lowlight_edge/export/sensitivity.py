@@ -15,7 +15,7 @@ from typing import Callable
 
 import numpy as np
 
-from lowlight_edge.export.int8 import Int8Options, int8_from_onnx
+from lowlight_edge.export.int8 import Int8Options, Int8Report, int8_from_onnx
 from lowlight_edge.raw.enhance import enhance_packed
 
 
@@ -105,4 +105,42 @@ def fallback_to_budget(source: Path, batches, options: Int8Options, cache: Path,
             if result.final_drift <= budget:
                 result.met = True
                 break
+    return result
+
+
+@dataclass
+class BudgetedInt8:
+    report: Int8Report  # the model finally written
+    cache: Path
+    cache_hit: bool  # the first quantization found calibration ranges in the cache
+    sensitivity: SensitivityResult | None  # None without a budget
+
+
+def default_cache(source: Path, calib: str, shape, count: int, options: Int8Options) -> Path:
+    """Where the ranges for this model, data, target and method are kept (under the lowlight-edge cache)."""
+    from lowlight_edge.export.int8 import cache_key
+    from lowlight_edge.fileio.hashing import sha256_file
+    from lowlight_edge.metrics.lpips_weights import cache_dir
+
+    key = cache_key(sha256_file(source), calib, shape, count, options.target, options.method, options.percentile)
+    return cache_dir() / "calibration" / f"{key}.json"
+
+
+def int8_within_budget(source: Path, output: Path, batches, options: Int8Options, cache: Path,
+                       budget: float | None = None, holdout: int = 2, lpips_weights: Path | None = None,
+                       force: bool = False, on_step: Callable[[str], None] = lambda _m: None) -> BudgetedInt8:
+    """INT8 as `quantize int8` makes it: plain, then (with a budget) the sensitive layers kept in float."""
+    from lowlight_edge.metrics.lpips_backend import load_lpips
+    from lowlight_edge.raw.datasets import synthetic_samples
+
+    report = int8_from_onnx(source, output, batches, options, cache_path=cache, force=force)
+    result = BudgetedInt8(report=report, cache=cache, cache_hit=report.cache_hit, sensitivity=None)
+    if budget is None:
+        return result
+    frames = [s.packed for s in synthetic_samples(holdout, seed=99)]  # held out: never used for calibration
+    meter = DriftMeter(source, frames, load_lpips(lpips_weights))
+    result.sensitivity = fallback_to_budget(source, batches, options, cache, meter, budget, report.quantized_nodes,
+                                            on_step=on_step)
+    options.exclude = sorted(set(options.exclude) | set(result.sensitivity.kept_float))
+    result.report = int8_from_onnx(source, output, batches, options, cache_path=cache, force=True)
     return result
