@@ -39,9 +39,9 @@ def register(subparsers) -> None:
                             "held-out frames is within budget.")
     _common(int8, default_out="export/model.int8.onnx", calib_default=None)
     int8.add_argument("--target", choices=("tensorrt", "cpu"), default="tensorrt", help="default tensorrt")
-    int8.add_argument("--method", choices=("minmax", "percentile", "entropy"), default="minmax",
-                      help="calibration method (default minmax)")
-    int8.add_argument("--percentile", type=float, default=99.999, help="for --method percentile (default 99.999)")
+    int8.add_argument("--method", choices=("minmax", "percentile", "entropy"), default="percentile",
+                      help="calibration method (default percentile: on the bundled model it halves minmax's drift)")
+    int8.add_argument("--percentile", type=float, default=99.99, help="for --method percentile (default 99.99)")
     int8.add_argument("--exclude", action="append", default=[], metavar="NODE", help="keep this node in float")
     int8.add_argument("--lpips-budget", type=float, default=None, metavar="X",
                       help="keep the most sensitive layers in float until LPIPS drift <= X on held-out frames")
@@ -106,8 +106,8 @@ def run_int8(args: argparse.Namespace) -> int:
                               args.lpips_weights, force=args.force, on_step=say)
     report, sensitivity = done.report, done.sensitivity
     say(f"calibration ranges {'reused from' if done.cache_hit else 'saved to'} {cache}")
-    convs = sum(1 for n in report.quantized_nodes if n.endswith(("/Conv", "/ConvTranspose")))
-    say(f"wrote {report.output}: {len(report.quantized_nodes)} nodes run in INT8, {convs} of them Conv/ConvTranspose "
+    say(f"wrote {report.output}: {len(report.quantized_nodes)} nodes run in INT8, {report.convolutions} of them "
+        f"Conv/ConvTranspose "
         f"({args.target} target, {args.method}); {len(report.excluded_nodes)} kept in float")
     if sensitivity is not None:
         _write_sensitivity(args, report, sensitivity)

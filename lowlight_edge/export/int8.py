@@ -6,7 +6,12 @@ Two targets, because the fastest graph differs:
   TensorRT fuses them, biases left in float (TensorRT quantizes them itself); no graph optimisation, so
   no ONNX Runtime-only fused ops reach the TensorRT parser.
 - `cpu`: what ONNX Runtime's CPU kernels run fastest: U8 asymmetric activations, S8 symmetric per-channel
-  weights, every quantizable op, after ONNX Runtime's pre-processing.
+  weights, every quantizable op, after ONNX Runtime's pre-processing; the 2x upsamplings are rewritten so
+  that they stay INT8 there (export/interleave.py).
+
+Both targets first split each convolution that reads a concatenation (export/split_concat.py), so that the
+upsampled features and the gated skip keep their own INT8 scales, and equalize activation channels on the
+calibration frames (export/equalize.py).
 
 Calibration ranges are cached as JSON (keyed by the model's sha256, the source, shape, frame count and
 method) and reused, so re-quantizing with other exclusions costs no calibration.
@@ -25,21 +30,25 @@ import onnx
 
 from lowlight_edge.errors import ExportError, MissingDependency
 from lowlight_edge.export.calibration_cache import check_calibration_cache
+from lowlight_edge.export.equalize import equalize_activations
+from lowlight_edge.export.interleave import rewrite_upsampling, shapes_read_quantized
 from lowlight_edge.export.metadata import read_metadata, set_metadata
 from lowlight_edge.export.ranges import producers
+from lowlight_edge.export.split_concat import split_concat_convs
 from lowlight_edge.fileio.atomic import atomic_output
 from lowlight_edge.fileio.hashing import sha256_file
 
 TARGETS = ("tensorrt", "cpu")
 METHODS = ("minmax", "percentile", "entropy")
 QUANTIZED_OPS_TENSORRT = ["Conv", "ConvTranspose"]
+GRAPH_REWRITES = "split-concat/1,interleave-cpu/1,equalize/1"  # part of the cache key: ranges are stored per tensor name
 
 
 @dataclass
 class Int8Options:
     target: str = "tensorrt"
-    method: str = "minmax"
-    percentile: float = 99.999
+    method: str = "percentile"
+    percentile: float = 99.99
     exclude: list[str] = field(default_factory=list)  # node names kept in float
     only: list[str] | None = None  # quantize these nodes alone (sensitivity probes); None: every eligible node
 
@@ -51,6 +60,7 @@ class Int8Report:
     excluded_nodes: list[str]
     cache: Path | None
     cache_hit: bool
+    convolutions: int = 0  # of the quantized nodes, Conv/ConvTranspose
 
 
 class _Reader:
@@ -68,7 +78,7 @@ class _Reader:
 
 def cache_key(model_sha256: str, source: str, shape, count: int, target: str, method: str, percentile: float) -> str:
     """Ranges depend on the model, the frames, the method and the target (which tensors get calibrated)."""
-    text = json.dumps([model_sha256, source, list(shape), count, target, method, percentile])
+    text = json.dumps([model_sha256, source, list(shape), count, target, method, percentile, GRAPH_REWRITES])
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
@@ -109,8 +119,10 @@ def int8_from_onnx(source: Path, output: Path, batches: list[np.ndarray], option
     if cache_path is not None:
         Path(cache_path).parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="lowlight-int8-") as tmp, _inside(Path(tmp)):
+        rewritten, renamed = quantization_friendly(source, Path(tmp) / "rewritten.onnx", options.target, batches)
+        excluded = _renamed(options.exclude, renamed)
         prepared = Path(tmp) / "prepared.onnx"
-        quant_pre_process(str(source), str(prepared), skip_optimization=trt, skip_symbolic_shape=True)
+        quant_pre_process(str(rewritten), str(prepared), skip_optimization=trt, skip_symbolic_shape=True)
         quantized = Path(tmp) / "quantized.onnx"
         try:
             quantize_static(
@@ -118,7 +130,8 @@ def int8_from_onnx(source: Path, output: Path, batches: list[np.ndarray], option
                 quant_format=QuantFormat.QDQ, per_channel=True,
                 activation_type=QuantType.QInt8 if trt else QuantType.QUInt8, weight_type=QuantType.QInt8,
                 op_types_to_quantize=QUANTIZED_OPS_TENSORRT if trt else None,
-                nodes_to_quantize=options.only, nodes_to_exclude=list(options.exclude), calibrate_method=method,
+                nodes_to_quantize=_renamed(options.only, renamed) if options.only else None,
+                nodes_to_exclude=excluded, calibrate_method=method,
                 extra_options=extra,
                 calibration_cache_path=str(Path(cache_path).resolve()) if cache_path else None,
             )
@@ -127,6 +140,8 @@ def int8_from_onnx(source: Path, output: Path, batches: list[np.ndarray], option
         model = onnx.load(str(quantized))
     if trt:
         keep_float_for_non_conv_consumers(model)
+    else:
+        shapes_read_quantized(model)
     meta = read_metadata(onnx.load(str(source), load_external_data=False))
     meta.update({"lowlight_edge.precision": "int8", "lowlight_edge.int8_target": options.target,
                  "lowlight_edge.int8_method": options.method, "lowlight_edge.int8_excluded": ",".join(options.exclude),
@@ -134,8 +149,40 @@ def int8_from_onnx(source: Path, output: Path, batches: list[np.ndarray], option
     set_metadata(model, meta)
     with atomic_output(output, force) as tmp_out:
         onnx.save(model, str(tmp_out))
-    return Int8Report(output=output, quantized_nodes=quantized_nodes(model), excluded_nodes=list(options.exclude),
-                      cache=Path(cache_path) if cache_path else None, cache_hit=cache_hit)
+    quantized = quantized_nodes(model)
+    convolutions = sum(1 for n in model.graph.node if n.name in set(quantized) and n.op_type in QUANTIZED_OPS_TENSORRT)
+    return Int8Report(output=output, quantized_nodes=quantized, excluded_nodes=list(options.exclude),
+                      cache=Path(cache_path) if cache_path else None, cache_hit=cache_hit, convolutions=convolutions)
+
+
+_REWRITTEN: dict[tuple, tuple[bytes, dict]] = {}  # the sensitivity probes quantize one source many times
+
+
+def quantization_friendly(source: Path, output: Path, target: str,
+                          batches: list[np.ndarray] | None = None) -> tuple[Path, dict[str, list[str]]]:
+    """The exact graph rewrites made before quantizing; returns the rewritten file and {old node: new nodes}.
+
+    With calibration batches, activation channels are also equalized on them (export/equalize.py).
+    """
+    frames = hashlib.sha256(b"".join(np.ascontiguousarray(b).tobytes() for b in batches or [])).hexdigest()
+    key = (str(source), source.stat().st_mtime_ns, target, frames)
+    if key not in _REWRITTEN:
+        model = onnx.load(str(source))
+        renamed = split_concat_convs(model)
+        if target == "cpu":
+            renamed.update(rewrite_upsampling(model))
+        if batches:
+            equalize_activations(model, batches)
+        _REWRITTEN.clear()
+        _REWRITTEN[key] = (model.SerializeToString(), renamed)
+    data, renamed = _REWRITTEN[key]
+    output.write_bytes(data)
+    return output, renamed
+
+
+def _renamed(names: list[str], renamed: dict[str, list[str]]) -> list[str]:
+    """Node names as given by a user (or an older model) mapped onto the rewritten graph."""
+    return [new for name in names for new in renamed.get(name, [name])]
 
 
 def keep_float_for_non_conv_consumers(model: onnx.ModelProto) -> None:

@@ -4,7 +4,8 @@ Sensitivity of a layer = LPIPS drift, against the FP32 model on held-out frames,
 layer *alone* quantized (its input and weight Q/DQ included). "Leave one out" was tried first and
 misleads on the CPU target: a layer left in float still reads a tensor its quantized neighbours keep
 quantized, so it looks harmless while it carries most of the drift. Layers are then kept in float, most
-sensitive first, until the drift is within the budget. Calibration ranges come from the cache, so each
+sensitive first, until the drift is within the budget; a backward pass then quantizes again every kept
+layer the budget holds without. Calibration ranges come from the cache, so each
 re-quantization costs seconds, not a calibration pass.
 """
 
@@ -105,7 +106,23 @@ def fallback_to_budget(source: Path, batches, options: Int8Options, cache: Path,
             if result.final_drift <= budget:
                 result.met = True
                 break
+        if result.met:
+            _requantize_unneeded(result, drift_of, on_step)
     return result
+
+
+def _requantize_unneeded(result: SensitivityResult, drift_of, on_step) -> None:
+    """Backward pass: quantize again each kept layer the budget holds without, first kept first.
+
+    Drift contributions do not add up: a layer kept early can stop mattering once its neighbours are
+    float too, and every float layer costs speed (a dequantize, float math, a quantize).
+    """
+    for node in list(result.kept_float[:-1]):
+        trial = [n for n in result.kept_float if n != node]
+        drift = drift_of(trial)
+        if drift <= result.budget:
+            result.kept_float, result.final_drift = trial, drift
+            on_step(f"quantize {node} again: drift {drift:.4f}")
 
 
 @dataclass
