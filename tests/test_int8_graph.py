@@ -76,8 +76,8 @@ def test_concatenation_inputs_keep_their_own_scales(tiny_onnx, tmp_path):
 def test_shapes_read_the_quantized_tensor():
     from onnx import TensorProto, helper
 
-    nodes = [helper.make_node("QuantizeLinear", ["x", "s"], ["q"]), helper.make_node("DequantizeLinear", ["q", "s"], ["d"]),
-             helper.make_node("Shape", ["d"], ["shape"])]
+    nodes = [helper.make_node("QuantizeLinear", ["x", "s"], ["q"]),
+             helper.make_node("DequantizeLinear", ["q", "s"], ["d"]), helper.make_node("Shape", ["d"], ["shape"])]
     graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3])],
                               [helper.make_tensor_value_info("shape", TensorProto.INT64, [2])],
                               [onnx.numpy_helper.from_array(np.array(0.1, np.float32), "s")])

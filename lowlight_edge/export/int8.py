@@ -41,7 +41,8 @@ from lowlight_edge.fileio.hashing import sha256_file
 TARGETS = ("tensorrt", "cpu")
 METHODS = ("minmax", "percentile", "entropy")
 QUANTIZED_OPS_TENSORRT = ["Conv", "ConvTranspose"]
-GRAPH_REWRITES = "split-concat/1,interleave-cpu/1,equalize/1"  # part of the cache key: ranges are stored per tensor name
+# The rewrites made before calibrating (recorded in the model, part of the cache key: ranges are per tensor name)
+GRAPH_REWRITES = "split-concat/1,interleave-cpu/1,equalize/1"
 
 
 @dataclass
@@ -145,12 +146,14 @@ def int8_from_onnx(source: Path, output: Path, batches: list[np.ndarray], option
     meta = read_metadata(onnx.load(str(source), load_external_data=False))
     meta.update({"lowlight_edge.precision": "int8", "lowlight_edge.int8_target": options.target,
                  "lowlight_edge.int8_method": options.method, "lowlight_edge.int8_excluded": ",".join(options.exclude),
-                 "lowlight_edge.fp32_onnx_sha256": sha256_file(source)})
+                 "lowlight_edge.fp32_onnx_sha256": sha256_file(source),
+                 "lowlight_edge.int8_rewrites": GRAPH_REWRITES})
     set_metadata(model, meta)
     with atomic_output(output, force) as tmp_out:
         onnx.save(model, str(tmp_out))
     quantized = quantized_nodes(model)
-    convolutions = sum(1 for n in model.graph.node if n.name in set(quantized) and n.op_type in QUANTIZED_OPS_TENSORRT)
+    names = set(quantized)
+    convolutions = sum(1 for n in model.graph.node if n.name in names and n.op_type in QUANTIZED_OPS_TENSORRT)
     return Int8Report(output=output, quantized_nodes=quantized, excluded_nodes=list(options.exclude),
                       cache=Path(cache_path) if cache_path else None, cache_hit=cache_hit, convolutions=convolutions)
 
