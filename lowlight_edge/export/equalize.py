@@ -14,7 +14,7 @@ import onnx
 import onnxruntime as ort
 from onnx import numpy_helper
 
-from lowlight_edge.export.ranges import producers
+from lowlight_edge.export.ranges import producers, readers
 
 MAX_GAIN = 16.0  # a channel is scaled up at most this much: weights lose at most 4 of their 8 bits
 
@@ -43,24 +43,21 @@ def _equalizable(model):
     The producer is a Conv, or the Add of a split convolution's partial results (export/split_concat.py).
     """
     producer = producers(model)
-    readers: dict[str, list] = {}
-    for node in model.graph.node:
-        for name in node.input:
-            readers.setdefault(name, []).append(node)
+    reading = readers(model)
     weights = {t.name for t in model.graph.initializer}
-    private = {name for name in weights if len(readers.get(name, [])) == 1}  # scaling it changes nothing else
+    private = {name for name in weights if len(reading.get(name, [])) == 1}  # scaling it changes nothing else
     pairs = []
     for node in model.graph.node:
-        consumers = readers.get(node.output[0], []) if node.op_type == "LeakyRelu" else []
+        consumers = reading.get(node.output[0], []) if node.op_type == "LeakyRelu" else []
         if len(consumers) != 1 or consumers[0].op_type != "Conv" or consumers[0].input[0] != node.output[0]:
             continue
         source = producer.get(node.input[0])
-        if source is None or len(readers[node.input[0]]) != 1:
+        if source is None or len(reading[node.input[0]]) != 1:
             continue
         convs = [source] if source.op_type == "Conv" else (
             [producer.get(name) for name in source.input] if source.op_type == "Add" else [])
         if not convs or not all(c is not None and c.op_type == "Conv" and _group(c) == 1
-                                and len(readers[c.output[0]]) == 1 for c in convs):
+                                and len(reading[c.output[0]]) == 1 for c in convs):
             continue
         scaled = [name for c in convs for name in c.input[1:] if name] + [consumers[0].input[1]]
         if _group(consumers[0]) == 1 and all(name in private for name in scaled):

@@ -17,7 +17,7 @@ import numpy as np
 import onnx
 from onnx import helper, numpy_helper
 
-from lowlight_edge.export.ranges import producers
+from lowlight_edge.export.ranges import drop_unused_initializers, producers, readers
 
 
 def rewrite_upsampling(model: onnx.ModelProto) -> dict[str, list[str]]:
@@ -27,7 +27,7 @@ def rewrite_upsampling(model: onnx.ModelProto) -> dict[str, list[str]]:
     replaced = {original: [new for name in names for new in shuffles.pop(name, [name])]
                 for original, names in as_conv.items()}
     replaced.update(shuffles)
-    _drop_unused_initializers(model)
+    drop_unused_initializers(model)
     return replaced
 
 
@@ -83,16 +83,13 @@ def _convtranspose_as_conv(model) -> dict[str, list[str]]:
 def _depth_to_space_channels_last(model) -> dict[str, list[str]]:
     weights = _initializers(model)
     producer = producers(model)
-    readers: dict[str, int] = {}
-    for node in model.graph.node:
-        for name in node.input:
-            readers[name] = readers.get(name, 0) + 1
+    reading = readers(model)
     rebuilt, replaced, rewritten_convs = [], {}, {}
     for node in model.graph.node:
         attrs = _attributes(node)
         conv = producer.get(node.input[0]) if node.op_type == "DepthToSpace" else None
-        if (conv is None or conv.op_type != "Conv" or attrs.get("blocksize") != 2 or readers[node.input[0]] != 1
-                or conv.input[1] not in weights):
+        if (conv is None or conv.op_type != "Conv" or attrs.get("blocksize") != 2
+                or len(reading[node.input[0]]) != 1 or conv.input[1] not in weights):
             rebuilt.append(node)
             continue
         mode = attrs.get("mode", b"DCR")
@@ -153,10 +150,3 @@ def _interleave(model, shuffle, phases: str, channels: int) -> list[onnx.NodePro
 def _add(model, name: str, array: np.ndarray) -> str:
     model.graph.initializer.append(numpy_helper.from_array(array, name))
     return name
-
-
-def _drop_unused_initializers(model) -> None:
-    used = {name for node in model.graph.node for name in node.input}
-    kept = [t for t in model.graph.initializer if t.name in used]
-    del model.graph.initializer[:]
-    model.graph.initializer.extend(kept)

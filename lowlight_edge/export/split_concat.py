@@ -8,11 +8,11 @@ channels gives every input its own scale; the partial results are summed (exact 
 It also removes the concatenation's copy of the largest tensors in the network.
 """
 
-from collections import defaultdict
-
 import numpy as np
 import onnx
 from onnx import helper, numpy_helper
+
+from lowlight_edge.export.ranges import drop_unused_initializers, readers
 
 
 def split_concat_convs(model: onnx.ModelProto) -> dict[str, list[str]]:
@@ -20,14 +20,11 @@ def split_concat_convs(model: onnx.ModelProto) -> dict[str, list[str]]:
     graph = model.graph
     weights = {t.name: t for t in graph.initializer}
     channels = _channel_counts(model)
-    readers = defaultdict(list)
-    for node in graph.node:
-        for name in node.input:
-            readers[name].append(node)
+    reading = readers(model)
     graph_outputs = {o.name for o in graph.output}
     split, new_nodes, dropped = {}, [], set()
     for node in graph.node:
-        conv = _splittable_conv(node, readers, graph_outputs, weights, channels)
+        conv = _splittable_conv(node, reading, graph_outputs, weights, channels)
         if conv is None:
             continue
         dropped.update((id(node), id(conv)))
@@ -43,10 +40,7 @@ def split_concat_convs(model: onnx.ModelProto) -> dict[str, list[str]]:
             rebuilt.append(node)
     del graph.node[:]
     graph.node.extend(rebuilt)
-    used = {name for node in graph.node for name in node.input}
-    kept = [t for t in graph.initializer if t.name in used]
-    del graph.initializer[:]
-    graph.initializer.extend(kept)
+    drop_unused_initializers(model)
     return split
 
 
@@ -61,14 +55,14 @@ def _channel_counts(model: onnx.ModelProto) -> dict[str, int]:
     return counts
 
 
-def _splittable_conv(concat, readers, graph_outputs, weights, channels):
+def _splittable_conv(concat, reading, graph_outputs, weights, channels):
     """The plain convolution that alone reads this channel concatenation, or None."""
     if concat.op_type != "Concat" or concat.output[0] in graph_outputs:
         return None
     axis = next((a.i for a in concat.attribute if a.name == "axis"), None)
     if axis not in (1, -3) or not all(name in channels for name in concat.input):
         return None
-    consumers = readers[concat.output[0]]
+    consumers = reading.get(concat.output[0], [])
     if len(consumers) != 1 or consumers[0].op_type != "Conv":
         return None
     conv = consumers[0]
