@@ -36,7 +36,7 @@ $(LPIPS_WEIGHTS): | $(STAMP)
 	$(CLI) weights fetch
 
 $(LPIPS_WHEEL): | $(STAMP)
-	$(PY) -m pip download -q --disable-pip-version-check --no-deps lpips==0.1.4 -d .cache/wheels
+	$(PY) -m pip download -q --disable-pip-version-check --no-deps --only-binary=:all: lpips==0.1.4 -d .cache/wheels
 
 test-data: $(LPIPS_WEIGHTS) $(LPIPS_WHEEL)
 

@@ -13,8 +13,10 @@ import json
 import resource
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
+from lowlight_edge.engines.options import RunnerOptions
 from lowlight_edge.errors import LowlightError
 
 PROBE_TIMEOUT_S = 900
@@ -47,11 +49,11 @@ def _current_rss_mib() -> float:
     return current if current is not None else _peak_rss_mib()
 
 
-def peak_memory(model: Path, backend: str, shape: tuple[int, ...], threads: int | None = None,
-                max_tile: int | None = None, tile_overlap: int = 64) -> dict:
+def peak_memory(model: Path, backend: str, shape: tuple[int, ...], options: RunnerOptions | None = None,
+                **fields) -> dict:
     """Run the probe in a child process; a failure is reported in the result, not raised."""
-    spec = {"model": str(model), "backend": backend, "shape": list(shape), "threads": threads, "max_tile": max_tile,
-            "tile_overlap": tile_overlap}
+    options = replace(options or RunnerOptions(), **fields)
+    spec = {"model": str(model), "backend": backend, "shape": list(shape), "options": options.to_json()}
     try:
         done = subprocess.run([sys.executable, "-m", "lowlight_edge.bench.memory", json.dumps(spec)],
                               capture_output=True, text=True, timeout=PROBE_TIMEOUT_S)
@@ -69,7 +71,7 @@ def probe(spec: dict) -> dict:
 
     from lowlight_edge.engines.select import open_runner
 
-    runner = open_runner(Path(spec["model"]), spec["backend"], spec["threads"], spec["max_tile"], spec["tile_overlap"])
+    runner = open_runner(Path(spec["model"]), spec["backend"], RunnerOptions.from_json(spec["options"]))
     packed = np.random.default_rng(0).random(spec["shape"], dtype=np.float32)
     with runner:
         loaded = _current_rss_mib()

@@ -13,6 +13,7 @@ from tqdm import tqdm
 from lowlight_edge.bench.latency import Protocol, measure
 from lowlight_edge.bench.records import BenchRecord, attach_speedups, skipped_record
 from lowlight_edge.bench.stats import summarize
+from lowlight_edge.engines.options import RunnerOptions
 from lowlight_edge.engines.select import BACKENDS, DEFAULT_BACKEND, declared_precision, model_kind, open_runner
 from lowlight_edge.errors import BackendUnavailable, MissingDependency
 
@@ -27,13 +28,11 @@ class BenchPlan:
     protocol: Protocol = field(default_factory=Protocol)
     views: tuple[str, ...] = DEFAULT_VIEWS
     batch: int = 1
-    threads: int | None = None
+    runner: RunnerOptions = field(default_factory=RunnerOptions)  # threads, tiling, engine trust
     seed: int = 0
     raw: Path | None = None  # also time the whole chain on this RAW file, stage by stage
     ratio: float | None = None
     encode: bool = False  # include PNG encoding in the end-to-end chain
-    max_tile: int | None = None
-    tile_overlap: int = 64
     memory: bool = False  # peak memory of each (model, backend, shape), in a fresh process
     pairs: list[tuple[Path, str]] | None = None  # explicit (model, backend) pairs instead of models x backends
 
@@ -60,7 +59,7 @@ def run_plan(plan: BenchPlan, show_progress: bool = True) -> list[BenchRecord]:
     with tqdm(total=total, desc="bench", unit="run", disable=not show_progress, leave=False) as bar:
         step = lambda: bar.update(1)  # noqa: E731 - the progress callback
         for model, backend in pairs:
-            runner = open_runner(model, backend, plan.threads, plan.max_tile, plan.tile_overlap)
+            runner = open_runner(model, backend, plan.runner)
             try:
                 runner.activate()
             except (BackendUnavailable, MissingDependency) as exc:
@@ -92,7 +91,7 @@ def annotate(records: list[BenchRecord]) -> list[BenchRecord]:
 
 def _skipped_pair(model, backend: str, plan: BenchPlan, reason: str) -> list[BenchRecord]:
     precision = declared_precision(Path(model))
-    rows = [skipped_record(model, backend, precision, (plan.batch, 4, *shape), view, reason, max_tile=plan.max_tile)
+    rows = [skipped_record(model, backend, precision, (plan.batch, 4, *shape), view, reason, max_tile=plan.runner.max_tile)
             for shape in plan.shapes for view in plan.views]
     if plan.raw:
         rows.append(skipped_record(model, backend, precision, (plan.batch, 4, 0, 0), "end-to-end", reason))
@@ -100,12 +99,12 @@ def _skipped_pair(model, backend: str, plan: BenchPlan, reason: str) -> list[Ben
 
 
 def _timed_record(runner, model, packed: np.ndarray, view: str, plan: BenchPlan, on_step) -> BenchRecord:
-    common = {"max_tile": plan.max_tile}
+    common = {"max_tile": plan.runner.max_tile}
     if view == "compute":
         try:
             call = runner.compute_call(packed)
         except NotImplementedError as exc:
-            reason = "tiled inference has no compute-only view" if plan.max_tile else str(exc)
+            reason = "tiled inference has no compute-only view" if plan.runner.max_tile else str(exc)
             return skipped_record(model, runner.backend, runner.precision, packed.shape, view, reason, **common)
     else:
         def call() -> None:
@@ -113,8 +112,8 @@ def _timed_record(runner, model, packed: np.ndarray, view: str, plan: BenchPlan,
     run = measure(call, plan.protocol, on_step)
     return BenchRecord(
         model=str(model), backend=runner.backend, precision=runner.precision, shape=list(packed.shape),
-        warmup=len(run.warmup_ms), runs=len(run.times_ms), threads=plan.threads, source_sha256=runner.source_sha256,
-        stats=summarize(run.times_ms), times_ms=[round(t, 4) for t in run.times_ms], mode=view, timer=run.timer,
+        warmup=len(run.warmup_ms), runs=len(run.times_ms), threads=plan.runner.threads,
+        source_sha256=runner.source_sha256, stats=summarize(run.times_ms), times_ms=[round(t, 4) for t in run.times_ms], mode=view, timer=run.timer,
         host_times_ms=[round(t, 4) for t in run.host_ms] if run.timer != "host" else None, **common,
     )
 
@@ -133,8 +132,8 @@ def _end_to_end_record(runner, model, plan: BenchPlan, ratio: float, on_step) ->
     stages, totals, shape = end_to_end(runner, plan.raw, ratio, warmup, runs, plan.encode, on_step)
     return BenchRecord(
         model=str(model), backend=runner.backend, precision=runner.precision, shape=list(shape), warmup=warmup,
-        runs=runs, threads=plan.threads, source_sha256=runner.source_sha256, stats=summarize(totals),
-        times_ms=[round(t, 4) for t in totals], mode="end-to-end", stages=stages, max_tile=plan.max_tile,
+        runs=runs, threads=plan.runner.threads, source_sha256=runner.source_sha256, stats=summarize(totals),
+        times_ms=[round(t, 4) for t in totals], mode="end-to-end", stages=stages, max_tile=plan.runner.max_tile,
         notes=[f"RAW file {plan.raw.name}, ratio {ratio:g}" + (", PNG encoding included" if plan.encode else "")],
     )
 
@@ -145,7 +144,7 @@ def attach_memory(records: list[BenchRecord], plan: BenchPlan, show_progress: bo
 
     rows = [r for r in records if r.ran and r.mode == "model"]
     for r in tqdm(rows, desc="memory", unit="row", disable=not show_progress, leave=False):
-        r.memory = peak_memory(Path(r.model), r.backend, tuple(r.shape), plan.threads, plan.max_tile, plan.tile_overlap)
+        r.memory = peak_memory(Path(r.model), r.backend, tuple(r.shape), plan.runner)
 
 
 def attach_flops(records: list[BenchRecord]) -> None:

@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 
 from lowlight_edge.bench.shapes import DEFAULT_SHAPES, parse_shape
-from lowlight_edge.commands.common import add_force, add_threads, add_tiling, arg_type, say
+from lowlight_edge.commands.common import add_force, add_runner_options, arg_type, runner_options, say
 
 
 def add_protocol_options(p: argparse.ArgumentParser, runs: int = 10, warmup: int = 2) -> None:
@@ -49,8 +49,7 @@ def register(subparsers) -> None:
                    "tensorrt; each model runs on those that take its file type (default: one per file type)")
     p.add_argument("--view", action="append", choices=("model", "compute"), default=None,
                    help="which views to time, repeatable (default: both)")
-    add_threads(p)
-    add_tiling(p)
+    add_runner_options(p)
     p.add_argument("--raw", type=Path, default=None, metavar="FILE",
                    help="also time the whole chain on this RAW file, stage by stage (decode, pack, h2d, inference, "
                    "d2h, postprocess[, encode])")
@@ -86,9 +85,8 @@ def run(args: argparse.Namespace) -> int:
         check_writable(path, args.force)  # fail before minutes of measuring, not after
     shapes = args.shape or DEFAULT_SHAPES
     plan = BenchPlan(models=args.models, shapes=shapes, backends=args.backend, protocol=protocol,
-                     views=tuple(args.view or ("model", "compute")), batch=args.batch, threads=args.threads,
-                     raw=args.raw, ratio=args.ratio, encode=args.png, max_tile=args.max_tile,
-                     tile_overlap=args.tile_overlap, memory=args.memory)
+                     views=tuple(args.view or ("model", "compute")), batch=args.batch, runner=runner_options(args),
+                     raw=args.raw, ratio=args.ratio, encode=args.png, memory=args.memory)
     records = annotate(run_plan(plan, show_progress=not args.no_progress))
     overhead = None
     if args.overhead:

@@ -151,6 +151,7 @@ def _bench(variants, shapes, full_raw: Path, args):
     from lowlight_edge.bench.overhead import harness_overhead
     from lowlight_edge.bench.records import skipped_record
     from lowlight_edge.bench.suite import BenchPlan, annotate, bench_input, run_plan
+    from lowlight_edge.engines.options import RunnerOptions
 
     onnx = variants.onnx
     pairs = [(variants.checkpoint, "torch-cpu"), (variants.checkpoint, "torch-cuda"), (onnx["fp32"], "ort-cpu"),
@@ -158,7 +159,7 @@ def _bench(variants, shapes, full_raw: Path, args):
     pairs += [(engine, "tensorrt") for engine in variants.engines.values()]
     protocol = Protocol(warmup=1, runs=args.runs)
     views = ("model", "compute")
-    plan = BenchPlan(models=[], shapes=shapes, pairs=pairs, protocol=protocol, views=views, threads=args.threads,
+    plan = BenchPlan(models=[], shapes=shapes, pairs=pairs, protocol=protocol, views=views, runner=RunnerOptions(threads=args.threads),
                      raw=full_raw, memory=not args.no_memory)
     records = run_plan(plan)
     not_cpu_formats = {  # rows that would run here but measure nothing a CPU user deploys; their drift is validated
@@ -178,7 +179,8 @@ def _bench(variants, shapes, full_raw: Path, args):
     if max(largest) > args.max_tile:  # the same model tiled, to show what tiling does to latency and memory
         overlap = max(16, min(64, args.max_tile // 4 // 16 * 16))
         tiled = BenchPlan(models=[], shapes=[largest], pairs=[(onnx["fp32"], "ort-cpu")], protocol=protocol,
-                          views=("model",), threads=args.threads, max_tile=args.max_tile, tile_overlap=overlap,
+                          views=("model",),
+                          runner=RunnerOptions(threads=args.threads, max_tile=args.max_tile, tile_overlap=overlap),
                           memory=not args.no_memory)
         records += run_plan(tiled)
     annotate(records)

@@ -3,7 +3,7 @@
 import argparse
 from pathlib import Path
 
-from lowlight_edge.commands.common import add_force, add_threads, add_tiling, say
+from lowlight_edge.commands.common import add_force, add_runner_options, runner_options, say
 
 
 def register(subparsers) -> None:
@@ -22,8 +22,7 @@ def register(subparsers) -> None:
     p.add_argument("--reference-exposure", type=float, default=None, metavar="SECONDS",
                    help="ratio = this / the input's exposure time (capped at 300 as in SID)")
     p.add_argument("--bits", type=int, choices=(8, 16), default=8, help="PNG bit depth (default 8)")
-    add_threads(p)
-    add_tiling(p)
+    add_runner_options(p)
     add_force(p)
     p.set_defaults(handler=run)
 
@@ -63,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
         check_writable(target, args.force)
     model = args.model or default_model()
     failures = 0
-    with open_runner(model, args.backend, args.threads, args.max_tile, args.tile_overlap) as runner:
+    with open_runner(model, args.backend, runner_options(args)) as runner:
         for source, target in tqdm(list(zip(files, targets)), desc="enhance", unit="file", disable=len(files) < 2):
             try:
                 frame = read_raw(source)

@@ -5,7 +5,7 @@ import json
 import math
 from pathlib import Path
 
-from lowlight_edge.commands.common import add_force, add_threads, add_tiling, say
+from lowlight_edge.commands.common import add_force, add_runner_options, runner_options, say
 from lowlight_edge.commands.metrics import add_lpips_options
 
 
@@ -34,8 +34,7 @@ def register(subparsers) -> None:
                    help="write an image grid PNG per image and candidate (input, reference, candidate, "
                    "|difference|, LPIPS map)")
     add_lpips_options(p)
-    add_threads(p)
-    add_tiling(p)
+    add_runner_options(p)
     add_force(p)
     p.set_defaults(handler=run)
 
@@ -66,9 +65,9 @@ def run(args: argparse.Namespace) -> int:
     else:
         samples, total = datasets.synthetic_samples(args.synthetic), args.synthetic
     with ExitStack() as stack:
-        tiling = {"threads": args.threads, "max_tile": args.max_tile, "tile_overlap": args.tile_overlap}
-        reference = stack.enter_context(open_runner(args.reference, **tiling))
-        candidates = [stack.enter_context(open_runner(c, **tiling)) for c in args.candidate]
+        options = runner_options(args)
+        reference = stack.enter_context(open_runner(args.reference, options=options))
+        candidates = [stack.enter_context(open_runner(c, options=options)) for c in args.candidate]
         with tqdm(total=total, desc="validate", unit="image") as bar:
             summaries, rows = run_drift(reference, candidates, samples, lpips, budgets, args.grids, bar.update)
     aggregates = [s.aggregate() for s in summaries]

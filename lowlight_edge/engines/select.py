@@ -1,8 +1,10 @@
 """Choose a runner from the model file's type, so every command takes any model kind alike."""
 
+from dataclasses import replace
 from pathlib import Path
 
 from lowlight_edge.engines.base import Runner
+from lowlight_edge.engines.options import RunnerOptions
 from lowlight_edge.errors import InputError
 from lowlight_edge.model.checkpoint import CHECKPOINT_SUFFIXES
 
@@ -33,18 +35,21 @@ def model_kind(path: Path) -> str:
     raise InputError(f"cannot tell the model type of {path}: expected a file ending in one of {known}")
 
 
-def open_runner(path: Path, backend: str | None = None, threads: int | None = None, max_tile: int | None = None,
-                tile_overlap: int = 64) -> Runner:
-    """An inactive runner for `path` (use it as a context manager); tiled when `max_tile` is given."""
-    runner = _open(path, backend, threads)
-    if max_tile:
+def open_runner(path: Path, backend: str | None = None, options: RunnerOptions | None = None, **fields) -> Runner:
+    """An inactive runner for `path` (use it as a context manager); tiled when `max_tile` is given.
+
+    `fields` override single options: `open_runner(model, threads=2, max_tile=512)`.
+    """
+    options = replace(options or RunnerOptions(), **fields)
+    runner = _open(path, backend, options)
+    if options.max_tile:
         from lowlight_edge.engines.tiled import TiledRunner
 
-        return TiledRunner(runner, max_tile, tile_overlap)
+        return TiledRunner(runner, options.max_tile, options.tile_overlap)
     return runner
 
 
-def _open(path: Path, backend: str | None, threads: int | None) -> Runner:
+def _open(path: Path, backend: str | None, options: RunnerOptions) -> Runner:
     path = Path(path)
     kind = model_kind(path)
     if not path.exists():
@@ -57,14 +62,14 @@ def _open(path: Path, backend: str | None, threads: int | None) -> Runner:
     if backend == "tensorrt":
         from lowlight_edge.engines.trt.runner import TrtRunner
 
-        return TrtRunner(path)
+        return TrtRunner(path, trust_engine_code=options.trust_engine_code, onnx=options.engine_onnx)
     if backend.startswith("torch-"):
         from lowlight_edge.engines.torch_runner import TorchRunner
 
-        return TorchRunner(path, device=backend.removeprefix("torch-"), threads=threads)
+        return TorchRunner(path, device=backend.removeprefix("torch-"), threads=options.threads)
     from lowlight_edge.engines.ort_runner import OrtRunner
 
-    return OrtRunner(path, provider=backend.removeprefix("ort-"), threads=threads)
+    return OrtRunner(path, provider=backend.removeprefix("ort-"), threads=options.threads)
 
 
 def declared_precision(path: Path) -> str:

