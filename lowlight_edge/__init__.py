@@ -1,3 +1,5 @@
 """lowlight-edge: take a low-light enhancement GAN from a PyTorch checkpoint to the edge."""
 
-__version__ = "0.1.0"
+from lowlight_edge.version import __version__
+
+__all__ = ["__version__"]

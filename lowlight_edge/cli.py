@@ -8,10 +8,25 @@ traceback instead. Each subcommand lives in lowlight_edge/commands/<name>.py and
 import argparse
 import sys
 
-from lowlight_edge import __version__
-from lowlight_edge.commands import (bench, build, check, demo, enhance, export, init, inspect, metrics, quantize, report,
-                                    synth, train, validate, weights)
+from lowlight_edge.commands import (
+    bench,
+    build,
+    check,
+    demo,
+    enhance,
+    export,
+    init,
+    inspect,
+    metrics,
+    quantize,
+    report,
+    synth,
+    train,
+    validate,
+    weights,
+)
 from lowlight_edge.errors import LowlightError
+from lowlight_edge.version import __version__
 
 COMMANDS = [init, export, quantize, check, build, bench, enhance, inspect, synth, train, weights, metrics, validate,
             report, demo]

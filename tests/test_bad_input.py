@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+import bad_files
 import numpy as np
 import pytest
 
-import bad_files
 from lowlight_edge.cli import main
 
 

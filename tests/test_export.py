@@ -5,10 +5,10 @@ import torch
 
 from lowlight_edge.engines.ort_runner import OrtRunner
 from lowlight_edge.errors import ExportError, OutputError
-from lowlight_edge.export.metadata import read_metadata
 from lowlight_edge.export.onnx_export import export_onnx
 from lowlight_edge.fileio.hashing import sha256_file
 from lowlight_edge.model.checkpoint import load_generator
+from lowlight_edge.onnxgraph.metadata import read_metadata
 
 
 def test_export_is_checker_clean_with_metadata(tiny_onnx, tiny_checkpoint):

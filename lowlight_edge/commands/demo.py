@@ -7,7 +7,6 @@ and image grids under benchmarks/results/<host>/.
 """
 
 import argparse
-import json
 import socket
 from pathlib import Path
 
@@ -53,8 +52,8 @@ def run(args: argparse.Namespace) -> int:
     from lowlight_edge.demo.report import verdict, write_outputs
     from lowlight_edge.demo.variants import build_engines, make_onnx_variants
     from lowlight_edge.errors import InputError
+    from lowlight_edge.raw.scenes import HELD_OUT_IMAGES, load_image
     from lowlight_edge.raw.synth_frames import write_frames
-    from lowlight_edge.train.synthetic import HELD_OUT_IMAGES, load_image
     from lowlight_edge.weights import default_model
 
     if args.runs < 1 or args.calib_count < 1 or args.int8_budget < 0:
@@ -93,8 +92,8 @@ def full_frame_raw(folder: Path, raw_size: tuple[int, int]) -> Path:
     """A held-out photograph resized to the sensor size, through the same sensor model and DNG writer."""
     from skimage.transform import resize
 
+    from lowlight_edge.raw.scenes import HELD_OUT_IMAGES, load_image
     from lowlight_edge.raw.synth_frames import write_frames
-    from lowlight_edge.train.synthetic import HELD_OUT_IMAGES, load_image
 
     image = resize(load_image(HELD_OUT_IMAGES[0]), (*raw_size, 3), order=1, anti_aliasing=False).astype("float32")
     return write_frames(folder, {"fullframe": image}, force=True)[0].dng

@@ -65,8 +65,8 @@ def _common(p: argparse.ArgumentParser, default_out: str, calib_default: str | N
 
 
 def _batches(args):
-    from lowlight_edge.engines.ort_runner import check_packed_input, validate_onnx_file
-    from lowlight_edge.export.calibration import calibration_batches
+    from lowlight_edge.onnxgraph.files import check_packed_input, validate_onnx_file
+    from lowlight_edge.raw.calibration_frames import calibration_batches
 
     check_packed_input(validate_onnx_file(args.model), args.model)
     batches = calibration_batches(args.calib, args.calib_shape, limit=args.calib_count)
@@ -75,8 +75,8 @@ def _batches(args):
 
 
 def run_fp16(args: argparse.Namespace) -> int:
-    from lowlight_edge.export.fp16 import fp16_from_onnx
     from lowlight_edge.fileio.atomic import check_writable
+    from lowlight_edge.quantize.fp16 import fp16_from_onnx
 
     check_writable(args.output, args.force)
     report = fp16_from_onnx(args.model, args.output, _batches(args), margin=args.margin, fp16_io=args.fp16_io,
@@ -93,9 +93,9 @@ def run_fp16(args: argparse.Namespace) -> int:
 
 
 def run_int8(args: argparse.Namespace) -> int:
-    from lowlight_edge.export.int8 import Int8Options
-    from lowlight_edge.export.sensitivity import default_cache, int8_within_budget
     from lowlight_edge.fileio.atomic import check_writable
+    from lowlight_edge.quantize.int8 import Int8Options
+    from lowlight_edge.quantize.sensitivity import default_cache, int8_within_budget
 
     check_writable(args.output, args.force)
     batches = _batches(args)
@@ -121,8 +121,8 @@ def run_int8(args: argparse.Namespace) -> int:
 def _write_sensitivity(args, report, result) -> None:
     from tabulate import tabulate
 
-    from lowlight_edge.export.sensitivity import module_of
     from lowlight_edge.fileio.atomic import write_text
+    from lowlight_edge.quantize.sensitivity import module_of
 
     kept = set(report.excluded_nodes)
     nodes = sorted(set(report.quantized_nodes) | kept, key=lambda n: -result.sensitivity.get(n, 0.0))

@@ -26,8 +26,8 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from lowlight_edge.fileio.png import read_png
+    from lowlight_edge.raw.scenes import HELD_OUT_IMAGES, load_image
     from lowlight_edge.raw.synth_frames import write_frames
-    from lowlight_edge.train.synthetic import HELD_OUT_IMAGES, load_image
 
     if args.images:
         images = {p.stem: _even(read_png(p)) for p in args.images}

@@ -114,7 +114,8 @@ def _sampler(args):
 
         pairs = parse_sid_list(args.sid, args.sid_root)
         return SidSampler(pairs, args.patch, args.seed), f"SID list {args.sid} ({len(pairs)} pairs)"
-    from lowlight_edge.train.synthetic import TRAIN_IMAGES, PatchSampler
+    from lowlight_edge.raw.scenes import TRAIN_IMAGES
+    from lowlight_edge.train.synthetic import PatchSampler
 
     return (PatchSampler(TRAIN_IMAGES, args.patch, args.seed),
             f"synthetic short exposures of scikit-image samples {', '.join(TRAIN_IMAGES)}")

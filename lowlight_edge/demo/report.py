@@ -9,6 +9,7 @@ from lowlight_edge.bench.records import TARGET_S, BenchRecord, to_document
 from lowlight_edge.bench.table import environment_lines, render, render_csv
 from lowlight_edge.fileio.atomic import write_text
 
+
 def best_rows(records: list[BenchRecord]) -> dict[tuple, BenchRecord]:
     """Fastest per-image row that ran, per packed shape, among the model-view rows (numpy in, numpy out)."""
     best: dict[tuple, BenchRecord] = {}

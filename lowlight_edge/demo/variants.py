@@ -18,9 +18,9 @@ class Variants:
 
 def make_onnx_variants(checkpoint: Path, workdir: Path, calib: str, calib_shape: tuple[int, int], calib_count: int,
                        int8_budget: float | None, say: Callable[[str], None]) -> Variants:
-    from lowlight_edge.export.calibration import calibration_batches
-    from lowlight_edge.export.fp16 import fp16_from_onnx
     from lowlight_edge.export.onnx_export import export_onnx
+    from lowlight_edge.quantize.fp16 import fp16_from_onnx
+    from lowlight_edge.raw.calibration_frames import calibration_batches
 
     variants = Variants(checkpoint)
     stem = checkpoint.stem
@@ -42,8 +42,8 @@ def _int8(fp32: Path, output: Path, batches, target: str, calib: str, calib_shap
     """What `quantize int8 [--lpips-budget]` makes, with a progress bar over the sensitivity probes."""
     from tqdm import tqdm
 
-    from lowlight_edge.export.int8 import Int8Options
-    from lowlight_edge.export.sensitivity import default_cache, int8_within_budget
+    from lowlight_edge.quantize.int8 import Int8Options
+    from lowlight_edge.quantize.sensitivity import default_cache, int8_within_budget
 
     options = Int8Options(target=target)
     cache = default_cache(fp32, calib, calib_shape, len(batches), options)

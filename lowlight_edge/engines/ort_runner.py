@@ -9,6 +9,8 @@ import onnxruntime as ort
 
 from lowlight_edge.engines.base import Runner, TensorSpec, check_packed
 from lowlight_edge.errors import BackendUnavailable, InputError, ModelError
+from lowlight_edge.onnxgraph.files import validate_onnx_file
+from lowlight_edge.onnxgraph.graph import expose_all_outputs
 
 PROVIDERS = {
     "cpu": "CPUExecutionProvider",
@@ -45,8 +47,6 @@ class OrtRunner(Runner):
             # FP32->FP16->FP32 round trips between them, hiding FP16 rounding and overflow. Exposing every
             # tensor as a graph output forces each one through FP16, so the drift measured on a CPU is the
             # drift a GPU would show (at a cost in CPU speed, which is not quoted for FP16 anyway).
-            from lowlight_edge.export.ranges import expose_all_outputs
-
             source = expose_all_outputs(model).SerializeToString()
         options.log_severity_level = 3  # errors only: warnings about unused initializers are noise here
         providers = [wanted] if wanted == "CPUExecutionProvider" else [wanted, "CPUExecutionProvider"]
@@ -120,25 +120,3 @@ def _spec(arg) -> TensorSpec:
 
 def _has_fp16(model: onnx.ModelProto) -> bool:
     return any(t.data_type == onnx.TensorProto.FLOAT16 for t in model.graph.initializer)
-
-
-def check_packed_input(model: onnx.ModelProto, path: Path) -> None:
-    """The graph takes one packed Bayer input [N, 4, h, w] (checked on the file, before any session)."""
-    inputs = [i for i in model.graph.input if i.name not in {t.name for t in model.graph.initializer}]
-    dims = [d.dim_value if d.HasField("dim_value") else d.dim_param for d in inputs[0].type.tensor_type.shape.dim] if inputs else []
-    if len(inputs) != 1 or len(dims) != 4 or dims[1] != 4:
-        shape = "no input" if not inputs else f"input {inputs[0].name!r} of shape {dims}"
-        raise ModelError(f"{path}: {shape}; expected packed Bayer [N, 4, h, w]")
-
-
-def validate_onnx_file(path: Path) -> onnx.ModelProto:
-    """The parsed model; one clear line on a missing, empty, truncated or otherwise unparsable ONNX file."""
-    path = Path(path)
-    if not path.is_file():
-        raise ModelError(f"ONNX file not found: {path}")
-    if path.stat().st_size == 0:
-        raise ModelError(f"ONNX file {path} is empty (0 bytes)")
-    try:
-        return onnx.load(str(path), load_external_data=False)
-    except Exception as exc:  # protobuf DecodeError and friends
-        raise ModelError(f"{path} is not a valid ONNX model (truncated or corrupt: {str(exc).splitlines()[0][:200]})") from exc

@@ -79,7 +79,7 @@ def declared_precision(path: Path) -> str:
         if kind == "onnx":
             import onnx
 
-            from lowlight_edge.export.metadata import read_metadata
+            from lowlight_edge.onnxgraph.metadata import read_metadata
 
             return read_metadata(onnx.load(str(path), load_external_data=False)).get("lowlight_edge.precision", "fp32")
         if kind == "engine":

@@ -15,10 +15,11 @@ import onnx
 
 from lowlight_edge.deps import available, require
 from lowlight_edge.errors import ExportError
-from lowlight_edge.export.metadata import export_metadata, set_metadata
+from lowlight_edge.export.metadata import export_metadata
 from lowlight_edge.export.parity import ParityResult, check_parity
 from lowlight_edge.fileio.atomic import atomic_output
 from lowlight_edge.model.checkpoint import load_generator
+from lowlight_edge.onnxgraph.metadata import set_metadata
 
 INPUT_NAME = "packed"
 OUTPUT_NAME = "rgb"

@@ -41,8 +41,9 @@ class OrtLpips:
     backend = "onnxruntime"
 
     def __init__(self, onnx_path: Path) -> None:
-        from lowlight_edge.engines.ort_runner import validate_onnx_file
         import onnxruntime as ort
+
+        from lowlight_edge.onnxgraph.files import validate_onnx_file
 
         validate_onnx_file(onnx_path)
         self.session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])

@@ -26,6 +26,7 @@ from tqdm import tqdm
 
 from lowlight_edge.errors import InputError, MissingDependency
 from lowlight_edge.fileio.atomic import atomic_output
+from lowlight_edge.fileio.cache import cache_dir
 from lowlight_edge.fileio.hashing import sha256_file
 from lowlight_edge.fileio.package_index import download_verified, find_file, index_url
 from lowlight_edge.metrics.safe_pickle import load_numpy_pickle
@@ -42,11 +43,6 @@ TORCHVISION_ALEXNET = "alexnet-owt-7be5be79.pth"
 FEATURE_INDICES = (0, 3, 6, 8, 10)  # conv layers in torchvision's alexnet.features
 ENV_WEIGHTS = "LOWLIGHT_EDGE_LPIPS_WEIGHTS"
 FETCH_HINT = "run: lowlight-edge weights fetch"
-
-
-def cache_dir() -> Path:
-    base = os.environ.get("LOWLIGHT_EDGE_CACHE") or Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "lowlight-edge"
-    return Path(base)
 
 
 def resolve(explicit: Path | None = None) -> Path:

@@ -61,8 +61,8 @@ def sid_samples(list_file: Path, root: Path | None = None) -> Iterator[Sample]:
 def synthetic_samples(count: int, seed: int = 0, names: tuple[str, ...] | None = None) -> Iterator[Sample]:
     """`count` frames of sample photographs (default: the held-out ones), cycling images, ratios and CFA
     phases, made through real DNG files."""
+    from lowlight_edge.raw.scenes import HELD_OUT_IMAGES, load_image
     from lowlight_edge.raw.synth_frames import write_frames
-    from lowlight_edge.train.synthetic import HELD_OUT_IMAGES, load_image
 
     names = names or HELD_OUT_IMAGES
     if count < 1:

@@ -31,7 +31,7 @@ class SyntheticFrame:
 def write_frames(outdir: Path, images: dict[str, np.ndarray], seed: int = 0, ratios=(100.0, 250.0, 300.0),
                  iso: float = 3200.0, force: bool = False) -> list[SyntheticFrame]:
     """One frame per image, cycling through ratios and all four CFA phases."""
-    from lowlight_edge.train.synthetic import make_pair
+    from lowlight_edge.raw.pairs import make_pair
 
     rng = np.random.default_rng(seed)
     frames = []

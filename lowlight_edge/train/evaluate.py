@@ -14,8 +14,9 @@ from lowlight_edge.metrics.quality import psnr, ssim
 from lowlight_edge.raw.dng import write_dng
 from lowlight_edge.raw.enhance import enhance_packed
 from lowlight_edge.raw.naive import naive_render
+from lowlight_edge.raw.pairs import make_pair
+from lowlight_edge.raw.scenes import HELD_OUT_IMAGES, load_image
 from lowlight_edge.raw.sensor import SensorModel
-from lowlight_edge.train.synthetic import HELD_OUT_IMAGES, load_image, make_pair
 
 CONDITIONS = ((100.0, 1600.0), (300.0, 3200.0))  # (ratio, ISO)
 

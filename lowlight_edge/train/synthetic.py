@@ -1,61 +1,9 @@
-"""Synthetic training pairs from natural photographs that scikit-image ships (BSD-licensed data).
-
-Each pair is (packed short-exposure frame made by the sensor model, the clean sRGB image as ground
-truth). Held-out images are never used for training; they measure generalisation.
-"""
-
-from dataclasses import dataclass
+"""Synthetic training patches: random crops of the training photographs, each a fresh noisy frame."""
 
 import numpy as np
 
-from lowlight_edge.errors import MissingDependency
-from lowlight_edge.raw.cfa import PHASES
-from lowlight_edge.raw.pack import pack_bayer
-from lowlight_edge.raw.sensor import SensorModel, simulate_short_exposure
-
-TRAIN_IMAGES = ("astronaut", "rocket", "stereo_motorcycle", "hubble_deep_field", "immunohistochemistry",
-                "retina", "colorwheel", "brick", "grass", "gravel", "camera", "moon", "clock")
-HELD_OUT_IMAGES = ("chelsea", "coffee")
-SID_RATIOS = (100.0, 250.0, 300.0)
-ISO_RANGE = (800.0, 6400.0)
-
-
-def load_image(name: str) -> np.ndarray:
-    """A scikit-image sample as float32 RGB [H, W, 3] in [0, 1], cropped to even size."""
-    try:
-        from skimage import data
-    except ImportError as exc:
-        raise MissingDependency("synthetic training data needs scikit-image; run: pip install scikit-image") from exc
-    image = getattr(data, name)()
-    if isinstance(image, tuple):  # stereo pairs: the left view
-        image = image[0]
-    image = np.asarray(image, dtype=np.float32) / 255.0
-    if image.ndim == 2:
-        image = np.repeat(image[..., None], 3, axis=2)
-    image = image[..., :3]
-    return image[: image.shape[0] // 2 * 2, : image.shape[1] // 2 * 2]
-
-
-@dataclass(frozen=True)
-class Pair:
-    packed: np.ndarray  # float32 [4, h, w]
-    target: np.ndarray  # float32 [3, 2h, 2w], sRGB in [0, 1]
-    bayer: np.ndarray  # the uint16 mosaic, for writing DNG fixtures
-    phase: str
-    ratio: float
-    iso: float
-
-
-def make_pair(clean: np.ndarray, rng: np.random.Generator, ratio: float | None = None, iso: float | None = None,
-              phase: str | None = None) -> Pair:
-    """One short-exposure frame of `clean` [H, W, 3]; unset parameters are drawn from SID-like ranges."""
-    ratio = ratio if ratio is not None else float(rng.choice(SID_RATIOS))
-    iso = iso if iso is not None else float(np.exp(rng.uniform(*np.log(ISO_RANGE))))
-    phase = phase or str(rng.choice(PHASES))
-    sensor = SensorModel(iso=iso)
-    bayer = simulate_short_exposure(clean, ratio, sensor, phase, rng)
-    packed = pack_bayer(bayer, phase, sensor.black, sensor.white, ratio)
-    return Pair(packed, np.ascontiguousarray(clean.transpose(2, 0, 1)), bayer, phase, ratio, iso)
+from lowlight_edge.raw.pairs import Pair, make_pair
+from lowlight_edge.raw.scenes import load_image
 
 
 class PatchSampler:

@@ -13,7 +13,6 @@ from typing import Callable
 
 import onnx
 
-from lowlight_edge.engines.ort_runner import validate_onnx_file
 from lowlight_edge.engines.trt.cuda_memory import open_cuda
 from lowlight_edge.engines.trt.meta import HW_AMPERE_PLUS, HW_NONE, EngineMeta, write_meta
 from lowlight_edge.engines.trt.profiles import Profile
@@ -21,6 +20,7 @@ from lowlight_edge.engines.trt.versions import import_tensorrt
 from lowlight_edge.errors import ExportError, ModelError
 from lowlight_edge.fileio.atomic import atomic_output, check_writable, write_bytes
 from lowlight_edge.fileio.hashing import sha256_file
+from lowlight_edge.onnxgraph.files import validate_onnx_file
 
 
 @dataclass

@@ -15,10 +15,11 @@ import numpy as np
 import onnx
 
 from lowlight_edge.errors import ExportError
-from lowlight_edge.export.fp16_graph import convert_to_fp16
-from lowlight_edge.export.metadata import read_metadata, set_metadata
-from lowlight_edge.export.ranges import activation_ranges, producers
 from lowlight_edge.fileio.atomic import atomic_output
+from lowlight_edge.onnxgraph.graph import producers
+from lowlight_edge.onnxgraph.metadata import read_metadata, set_metadata
+from lowlight_edge.onnxgraph.ranges import activation_ranges
+from lowlight_edge.quantize.fp16_graph import convert_to_fp16
 
 FP16_MAX = 65504.0
 FRAGILE_OPS = ("Exp", "Log", "Pow", "Div", "Sqrt", "Reciprocal", "ReduceSum", "ReduceMean", "ReduceL2",

@@ -12,7 +12,7 @@ import numpy as np
 import onnx
 from onnx import helper, numpy_helper
 
-from lowlight_edge.export.ranges import drop_unused_initializers, readers
+from lowlight_edge.onnxgraph.graph import drop_unused_initializers, readers
 
 
 def split_concat_convs(model: onnx.ModelProto) -> dict[str, list[str]]:

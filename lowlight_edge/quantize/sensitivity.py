@@ -16,7 +16,7 @@ from typing import Callable
 
 import numpy as np
 
-from lowlight_edge.export.int8 import Int8Options, Int8Report, int8_from_onnx
+from lowlight_edge.quantize.int8 import Int8Options, Int8Report, int8_from_onnx
 from lowlight_edge.raw.enhance import enhance_packed
 
 
@@ -135,9 +135,9 @@ class BudgetedInt8:
 
 def default_cache(source: Path, calib: str, shape, count: int, options: Int8Options) -> Path:
     """Where the ranges for this model, data, target and method are kept (under the lowlight-edge cache)."""
-    from lowlight_edge.export.int8 import cache_key
+    from lowlight_edge.fileio.cache import cache_dir
     from lowlight_edge.fileio.hashing import sha256_file
-    from lowlight_edge.metrics.lpips_weights import cache_dir
+    from lowlight_edge.quantize.int8 import cache_key
 
     key = cache_key(sha256_file(source), calib, shape, count, options.target, options.method, options.percentile)
     return cache_dir() / "calibration" / f"{key}.json"

@@ -18,7 +18,7 @@ import numpy as np
 import onnx
 from onnx import numpy_helper
 
-from lowlight_edge.export.ranges import producers
+from lowlight_edge.onnxgraph.graph import producers
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 UNSUPPORTED_OPS = {"QLinearConv", "QLinearMatMul", "ConvInteger", "MatMulInteger", "DynamicQuantizeLinear",

@@ -17,7 +17,7 @@ import numpy as np
 import onnx
 from onnx import helper, numpy_helper
 
-from lowlight_edge.export.ranges import drop_unused_initializers, producers, readers
+from lowlight_edge.onnxgraph.graph import drop_unused_initializers, producers, readers
 
 
 def rewrite_upsampling(model: onnx.ModelProto) -> dict[str, list[str]]:

@@ -29,14 +29,14 @@ import numpy as np
 import onnx
 
 from lowlight_edge.errors import ExportError, MissingDependency
-from lowlight_edge.export.calibration_cache import check_calibration_cache
-from lowlight_edge.export.equalize import equalize_activations
-from lowlight_edge.export.interleave import rewrite_upsampling, shapes_read_quantized
-from lowlight_edge.export.metadata import read_metadata, set_metadata
-from lowlight_edge.export.ranges import producers
-from lowlight_edge.export.split_concat import split_concat_convs
 from lowlight_edge.fileio.atomic import atomic_output
 from lowlight_edge.fileio.hashing import sha256_file
+from lowlight_edge.onnxgraph.graph import producers
+from lowlight_edge.onnxgraph.metadata import read_metadata, set_metadata
+from lowlight_edge.quantize.calibration_cache import check_calibration_cache
+from lowlight_edge.quantize.rewrites.equalize import equalize_activations
+from lowlight_edge.quantize.rewrites.interleave import rewrite_upsampling, shapes_read_quantized
+from lowlight_edge.quantize.rewrites.split_concat import split_concat_convs
 
 TARGETS = ("tensorrt", "cpu")
 METHODS = ("minmax", "percentile", "entropy")

@@ -14,7 +14,7 @@ import onnx
 import onnxruntime as ort
 from onnx import numpy_helper
 
-from lowlight_edge.export.ranges import producers, readers
+from lowlight_edge.onnxgraph.graph import producers, readers
 
 MAX_GAIN = 16.0  # a channel is scaled up at most this much: weights lose at most 4 of their 8 bits
 

@@ -38,7 +38,7 @@ def iter_packed(source: str, seed: int = 0) -> Iterator[tuple[str, np.ndarray]]:
         except ValueError:
             raise InputError(f"calibration source {source!r}: use synthetic:N with N a whole number") from None
         # training photographs, never the held-out ones that validate measures drift on
-        from lowlight_edge.train.synthetic import TRAIN_IMAGES
+        from lowlight_edge.raw.scenes import TRAIN_IMAGES
 
         frames = ((s.name, s.packed) for s in datasets.synthetic_samples(n, seed=seed, names=TRAIN_IMAGES))
     else:

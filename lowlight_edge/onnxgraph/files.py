@@ -1,0 +1,32 @@
+"""ONNX files as the user gives them: readable, parsable, and taking the packed Bayer input.
+
+Checked on the file, before any session: one clear line for a missing, empty, truncated or foreign model.
+"""
+
+from pathlib import Path
+
+import onnx
+
+from lowlight_edge.errors import ModelError
+
+
+def check_packed_input(model: onnx.ModelProto, path: Path) -> None:
+    """The graph takes one packed Bayer input [N, 4, h, w] (checked on the file, before any session)."""
+    inputs = [i for i in model.graph.input if i.name not in {t.name for t in model.graph.initializer}]
+    dims = [d.dim_value if d.HasField("dim_value") else d.dim_param for d in inputs[0].type.tensor_type.shape.dim] if inputs else []
+    if len(inputs) != 1 or len(dims) != 4 or dims[1] != 4:
+        shape = "no input" if not inputs else f"input {inputs[0].name!r} of shape {dims}"
+        raise ModelError(f"{path}: {shape}; expected packed Bayer [N, 4, h, w]")
+
+
+def validate_onnx_file(path: Path) -> onnx.ModelProto:
+    """The parsed model; one clear line on a missing, empty, truncated or otherwise unparsable ONNX file."""
+    path = Path(path)
+    if not path.is_file():
+        raise ModelError(f"ONNX file not found: {path}")
+    if path.stat().st_size == 0:
+        raise ModelError(f"ONNX file {path} is empty (0 bytes)")
+    try:
+        return onnx.load(str(path), load_external_data=False)
+    except Exception as exc:  # protobuf DecodeError and friends
+        raise ModelError(f"{path} is not a valid ONNX model (truncated or corrupt: {str(exc).splitlines()[0][:200]})") from exc

@@ -1,0 +1,29 @@
+"""The sample photographs synthetic frames are made from, and which of them are held out.
+
+scikit-image ships them (BSD-licensed). The held-out photographs are never used to train, calibrate or
+choose fallback nodes: they measure generalisation and drift.
+"""
+
+import numpy as np
+
+from lowlight_edge.errors import MissingDependency
+
+TRAIN_IMAGES = ("astronaut", "rocket", "stereo_motorcycle", "hubble_deep_field", "immunohistochemistry",
+                "retina", "colorwheel", "brick", "grass", "gravel", "camera", "moon", "clock")
+HELD_OUT_IMAGES = ("chelsea", "coffee")
+
+
+def load_image(name: str) -> np.ndarray:
+    """A scikit-image sample as float32 RGB [H, W, 3] in [0, 1], cropped to even size."""
+    try:
+        from skimage import data
+    except ImportError as exc:
+        raise MissingDependency("synthetic training data needs scikit-image; run: pip install scikit-image") from exc
+    image = getattr(data, name)()
+    if isinstance(image, tuple):  # stereo pairs: the left view
+        image = image[0]
+    image = np.asarray(image, dtype=np.float32) / 255.0
+    if image.ndim == 2:
+        image = np.repeat(image[..., None], 3, axis=2)
+    image = image[..., :3]
+    return image[: image.shape[0] // 2 * 2, : image.shape[1] // 2 * 2]
