@@ -33,7 +33,7 @@ def test_rows_for_backends_that_cannot_run_here_carry_their_reason(tiny_checkpoi
 
 
 def test_compute_view_uses_io_binding_and_matches_the_model_output(tiny_onnx):
-    from lowlight_edge.engines import open_runner
+    from lowlight_edge.engines.select import open_runner
 
     packed = np.random.default_rng(1).random((1, 4, 32, 32), dtype=np.float32)
     with open_runner(tiny_onnx) as runner:
@@ -46,7 +46,7 @@ def test_compute_view_uses_io_binding_and_matches_the_model_output(tiny_onnx):
 
 
 def test_torch_compute_view_and_staged_inference(tiny_checkpoint):
-    from lowlight_edge.engines import open_runner
+    from lowlight_edge.engines.select import open_runner
 
     packed = np.random.default_rng(2).random((1, 4, 32, 32), dtype=np.float32)
     with open_runner(tiny_checkpoint) as runner:
@@ -107,7 +107,7 @@ NV Power Mode: MAXN
 
 
 def test_jetson_clock_parsing_tells_locked_from_scaling():
-    from lowlight_edge.bench.jetson import clocks_locked, parse_clocks, parse_power_mode
+    from lowlight_edge.machine.jetson import clocks_locked, parse_clocks, parse_power_mode
 
     units = parse_clocks(SHOW)
     assert set(units) == {"cpu0", "cpu1", "GPU"} and units["GPU"]["MaxFreq"] == 1300500000
@@ -120,7 +120,7 @@ def test_jetson_clock_parsing_tells_locked_from_scaling():
 
 
 def test_environment_records_threads_and_no_jetson_here():
-    from lowlight_edge.bench.environment import capture
+    from lowlight_edge.machine.environment import capture
 
     env = capture(threads=2)
     assert env["threads"]["requested"] == 2 and env["jetson"] is None and env["warnings"] == []

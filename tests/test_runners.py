@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from lowlight_edge.engines import model_kind, open_runner
+from lowlight_edge.engines.backends import model_kind
+from lowlight_edge.engines.select import open_runner
 from lowlight_edge.errors import InputError, ModelError
 
 

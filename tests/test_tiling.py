@@ -38,7 +38,7 @@ def test_bad_tile_settings_are_refused(tile, overlap):
 
 def test_tiled_bundled_model_is_seamless():
     """The bundled generator, tiled 128x128 with 32 overlap, vs the whole frame: PSNR >= 40 dB."""
-    from lowlight_edge.engines import open_runner
+    from lowlight_edge.engines.select import open_runner
     from lowlight_edge.metrics.quality import psnr
     from lowlight_edge.raw.datasets import synthetic_samples
     from lowlight_edge.raw.pack import pad_to_multiple

@@ -35,7 +35,7 @@ TOLERANCE = {"fp32": 1e-3, "fp16": 2e-2, "int8": 0.1}  # max abs diff against ON
 @pytest.mark.gpu
 @pytest.mark.skipif(_cuda_torch_reason() is not None, reason=str(_cuda_torch_reason()))
 def test_torch_cuda_matches_cpu(tiny_checkpoint):
-    from lowlight_edge.engines import open_runner
+    from lowlight_edge.engines.select import open_runner
 
     x = np.random.default_rng(0).random((1, 4, 64, 96), dtype=np.float32)
     with open_runner(tiny_checkpoint, backend="torch-cpu") as cpu, open_runner(tiny_checkpoint, backend="torch-cuda") as gpu:
@@ -64,7 +64,7 @@ def engines(tiny_onnx, tmp_path_factory):
 @pytest.mark.parametrize("precision", ["fp32", "fp16", "int8"])
 @pytest.mark.parametrize("shape", [(1, 4, 32, 32), (1, 4, 64, 96), (1, 4, 128, 128)])
 def test_engines_match_onnx_runtime_on_dynamic_shapes(engines, precision, shape):
-    from lowlight_edge.engines import open_runner
+    from lowlight_edge.engines.select import open_runner
 
     built, models = engines
     x = np.random.default_rng(1).random(shape, dtype=np.float32) * 0.5
@@ -88,7 +88,7 @@ def test_timing_cache_is_written_and_reused(engines):
 def test_tampered_metadata_is_refused(engines, tmp_path):
     import shutil
 
-    from lowlight_edge.engines import open_runner
+    from lowlight_edge.engines.select import open_runner
     from lowlight_edge.errors import ModelError
 
     built, _ = engines
@@ -139,7 +139,7 @@ def test_cuda_memory_layer_round_trips_through_the_device():
 @pytest.mark.gpu
 @pytest.mark.skipif(_cuda_torch_reason() is not None, reason=str(_cuda_torch_reason()))
 def test_torch_cuda_views_split_transfers_and_time_by_events(tiny_checkpoint):
-    from lowlight_edge.engines import open_runner
+    from lowlight_edge.engines.select import open_runner
 
     x = np.random.default_rng(0).random((1, 4, 64, 96), dtype=np.float32)
     with open_runner(tiny_checkpoint, backend="torch-cuda") as gpu:

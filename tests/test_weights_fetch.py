@@ -51,7 +51,9 @@ def _routes(archive: bytes, listed_sha: str | None, html: bool = False) -> dict:
 
 
 def _fetch(index: str, cache: Path) -> subprocess.CompletedProcess:
-    env = {"PATH": "/usr/bin:/bin", "LOWLIGHT_EDGE_CACHE": str(cache), "HOME": str(cache)}
+    home = cache.parent / "home"  # libraries may write under HOME (ONNX Runtime does); the cache must stay empty
+    home.mkdir(exist_ok=True)
+    env = {"PATH": "/usr/bin:/bin", "LOWLIGHT_EDGE_CACHE": str(cache), "HOME": str(home)}
     return subprocess.run([sys.executable, "-m", "lowlight_edge", "weights", "fetch", "--index-url", index],
                           capture_output=True, text=True, env=env, timeout=120, cwd=cache)
 

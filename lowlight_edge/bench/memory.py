@@ -6,7 +6,7 @@ model, runs one call at one shape (tiled or whole) and reports:
 
   peak_rss_mib       the child's peak resident memory (load + inference): what the device must have free
   inference_rss_mib  how much the inference call added above the loaded model
-  peak_gpu_mib       PyTorch CUDA's peak allocation, for torch-cuda (None elsewhere)
+  peak_gpu_mib       peak device allocation where the runner can tell (PyTorch CUDA; None elsewhere)
 """
 
 import json
@@ -16,7 +16,10 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
+
 from lowlight_edge.engines.options import RunnerOptions
+from lowlight_edge.engines.select import open_runner
 from lowlight_edge.errors import LowlightError
 
 PROBE_TIMEOUT_S = 900
@@ -67,22 +70,15 @@ def peak_memory(model: Path, backend: str, shape: tuple[int, ...], options: Runn
 
 
 def probe(spec: dict) -> dict:
-    import numpy as np
-
-    from lowlight_edge.engines.select import open_runner
-
     runner = open_runner(Path(spec["model"]), spec["backend"], RunnerOptions.from_json(spec["options"]))
     packed = np.random.default_rng(0).random(spec["shape"], dtype=np.float32)
     with runner:
         loaded = _current_rss_mib()
         runner.infer(packed)
         peak = _peak_rss_mib()
-    result = {"peak_rss_mib": round(peak, 1), "inference_rss_mib": round(max(peak - loaded, 0.0), 1), "peak_gpu_mib": None}
-    if spec["backend"] == "torch-cuda":
-        import torch
-
-        result["peak_gpu_mib"] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
-    return result
+        device = runner.peak_device_mib()
+    return {"peak_rss_mib": round(peak, 1), "inference_rss_mib": round(max(peak - loaded, 0.0), 1),
+            "peak_gpu_mib": device}
 
 
 if __name__ == "__main__":

@@ -4,12 +4,12 @@ import json
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
+from lowlight_edge.engines.backends import BACKENDS, reference_backend
 from lowlight_edge.errors import InputError
 
 SCHEMA = "lowlight-edge.bench/3"  # /2 added mode, stages, flops; /3 compute view, skipped rows, timer, memory, tiling
 READABLE_SCHEMAS = ("lowlight-edge.bench/1", "lowlight-edge.bench/2", SCHEMA)
 TARGET_S = 0.06  # the paper's per-image latency target
-GPU_BACKENDS = ("torch-cuda", "ort-cuda", "ort-tensorrt", "tensorrt")
 
 # The views of a model a row can time:
 #   model       numpy in, numpy out: the runner's `infer` (host<->device copies included on a GPU)
@@ -83,16 +83,19 @@ def attach_speedups(records: list[BenchRecord]) -> None:
     GPU rows are compared with torch-cuda when that row exists (the fair baseline on a GPU), else with
     torch-cpu; CPU rows always with torch-cpu. Tiled rows are compared with the whole-frame PyTorch row.
     """
+    references = {b.name for b in BACKENDS if b.reference}
+    cpu_reference, gpu_reference = reference_backend("cpu").name, reference_backend("gpu").name
+    gpu = {b.name for b in BACKENDS if b.device == "gpu"}
     baseline: dict[tuple, float] = {}
     for r in records:
-        if r.ran and r.backend in ("torch-cpu", "torch-cuda") and r.max_tile is None:
+        if r.ran and r.backend in references and r.max_tile is None:
             baseline[(r.backend, r.source_sha256, tuple(r.shape), r.mode)] = r.stats["median_ms"]
     for r in records:
         if not r.ran:
             continue
         key = (r.source_sha256, tuple(r.shape), r.mode)
-        on_gpu = r.backend in GPU_BACKENDS and r.backend != "torch-cuda"  # torch-cuda itself is shown vs the CPU
-        order = ("torch-cuda", "torch-cpu") if on_gpu else ("torch-cpu",)
+        on_gpu = r.backend in gpu and r.backend != gpu_reference  # the GPU reference itself is shown vs the CPU
+        order = (gpu_reference, cpu_reference) if on_gpu else (cpu_reference,)
         base_backend = next((b for b in order if (b, *key) in baseline), None)
         if base_backend is not None:
             r.baseline = base_backend

@@ -3,7 +3,8 @@
 from lowlight_edge.errors import InputError
 
 TILE_512 = (512, 512)
-SONY_FULL_FRAME = (1424, 2128)  # Sony a7S II 2848x4256 raw, packed
+SONY_RAW_SIZE = (2848, 4256)  # Sony a7S II raw frame, the reference workload
+SONY_FULL_FRAME = (1424, 2128)  # the same, packed
 DEFAULT_SHAPES = [TILE_512, SONY_FULL_FRAME]
 
 

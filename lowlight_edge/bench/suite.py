@@ -10,12 +10,18 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from lowlight_edge.bench.flops import conv_flops
 from lowlight_edge.bench.latency import Protocol, measure
+from lowlight_edge.bench.memory import peak_memory
+from lowlight_edge.bench.pipeline import end_to_end
 from lowlight_edge.bench.records import BenchRecord, attach_speedups, skipped_record
 from lowlight_edge.bench.stats import summarize
+from lowlight_edge.engines.backends import default_backend, get_backend, model_kind
 from lowlight_edge.engines.options import RunnerOptions
-from lowlight_edge.engines.select import BACKENDS, DEFAULT_BACKEND, declared_precision, model_kind, open_runner
+from lowlight_edge.engines.select import declared_precision, open_runner
 from lowlight_edge.errors import BackendUnavailable, MissingDependency
+from lowlight_edge.raw.ratio import resolve_ratio
+from lowlight_edge.raw.reader import read_raw
 
 DEFAULT_VIEWS = ("model", "compute")
 
@@ -45,8 +51,8 @@ def bench_input(batch: int, shape: tuple[int, int], seed: int) -> np.ndarray:
 
 def backends_for(model: Path, wanted: list[str] | None) -> list[str]:
     kind = model_kind(model)
-    chosen = [b for b in (wanted or []) if BACKENDS.get(b) == kind]
-    return chosen or [DEFAULT_BACKEND[kind]]
+    chosen = [name for name in (wanted or []) if get_backend(name).kind == kind]
+    return chosen or [default_backend(kind).name]
 
 
 def run_plan(plan: BenchPlan, show_progress: bool = True) -> list[BenchRecord]:
@@ -119,15 +125,10 @@ def _timed_record(runner, model, packed: np.ndarray, view: str, plan: BenchPlan,
 
 
 def _raw_ratio(plan: BenchPlan) -> float:
-    from lowlight_edge.raw.ratio import resolve_ratio
-    from lowlight_edge.raw.reader import read_raw
-
     return resolve_ratio(plan.raw, plan.ratio, None, read_raw(plan.raw).exposure_s)[0]
 
 
 def _end_to_end_record(runner, model, plan: BenchPlan, ratio: float, on_step) -> BenchRecord:
-    from lowlight_edge.bench.pipeline import end_to_end
-
     warmup, runs = plan.protocol.warmup, plan.protocol.runs
     stages, totals, shape = end_to_end(runner, plan.raw, ratio, warmup, runs, plan.encode, on_step)
     return BenchRecord(
@@ -140,8 +141,6 @@ def _end_to_end_record(runner, model, plan: BenchPlan, ratio: float, on_step) ->
 
 def attach_memory(records: list[BenchRecord], plan: BenchPlan, show_progress: bool) -> None:
     """Peak memory of one call per (model, backend, shape), each in a fresh process, on the 'model' rows."""
-    from lowlight_edge.bench.memory import peak_memory
-
     rows = [r for r in records if r.ran and r.mode == "model"]
     for r in tqdm(rows, desc="memory", unit="row", disable=not show_progress, leave=False):
         r.memory = peak_memory(Path(r.model), r.backend, tuple(r.shape), plan.runner)
@@ -149,8 +148,6 @@ def attach_memory(records: list[BenchRecord], plan: BenchPlan, show_progress: bo
 
 def attach_flops(records: list[BenchRecord]) -> None:
     """FLOPs from an ONNX model of the same checkpoint (the architecture is the same for every backend)."""
-    from lowlight_edge.bench.flops import conv_flops
-
     onnx_of = {}
     for record in records:
         if record.ran and model_kind(Path(record.model)) == "onnx":

@@ -8,6 +8,7 @@ from tabulate import tabulate
 
 from lowlight_edge.bench.pipeline import STAGES, pre_post_share
 from lowlight_edge.bench.records import TARGET_S, BenchRecord
+from lowlight_edge.engines.backends import reference_backend
 
 HEADERS = ["model", "backend", "precision", "view", "packed NxHxW", "median ms", "p90 ms", "p99 ms", "mean ms",
            "std ms", "img/s", "GFLOP/s", "peak MiB", "vs torch", f"<= {TARGET_S * 1000:.0f} ms/img", "note"]
@@ -16,7 +17,8 @@ HEADERS = ["model", "backend", "precision", "view", "packed NxHxW", "median ms",
 def _speedup(r: BenchRecord) -> str:
     if r.speedup_vs_torch is None:
         return "-"
-    return f"{r.speedup_vs_torch:.2f}x" + (" (cuda)" if r.baseline == "torch-cuda" else "")
+    on_gpu = r.baseline is not None and r.baseline != reference_backend("cpu").name
+    return f"{r.speedup_vs_torch:.2f}x" + (" (cuda)" if on_gpu else "")
 
 
 def _note(r: BenchRecord) -> str:

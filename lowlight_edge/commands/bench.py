@@ -1,29 +1,18 @@
 """`lowlight-edge bench`: latency of models x backends x views x shapes, side by side, on the same inputs."""
 
 import argparse
-import json
 from pathlib import Path
 
 from lowlight_edge.bench.shapes import DEFAULT_SHAPES, parse_shape
-from lowlight_edge.commands.common import add_force, add_runner_options, arg_type, runner_options, say
-
-
-def add_protocol_options(p: argparse.ArgumentParser, runs: int = 10, warmup: int = 2) -> None:
-    p.add_argument("--warmup", type=int, default=warmup, help=f"untimed calls before timing (default {warmup})")
-    p.add_argument("--warmup-time", type=float, default=0.0, metavar="S",
-                   help="keep warming up until at least S seconds have passed (default 0)")
-    p.add_argument("--runs", type=int, default=runs, help=f"timed calls per row, at least (default {runs})")
-    p.add_argument("--min-time", type=float, default=0.0, metavar="S",
-                   help="keep timing until at least S seconds have passed (default 0: --runs alone)")
-
-
-def protocol_from(args: argparse.Namespace):
-    from lowlight_edge.bench.latency import Protocol
-    from lowlight_edge.errors import InputError
-
-    if args.runs < 1 or args.warmup < 0 or args.warmup_time < 0 or args.min_time < 0:
-        raise InputError("--runs must be >= 1; --warmup, --warmup-time and --min-time must be >= 0")
-    return Protocol(warmup=args.warmup, warmup_s=args.warmup_time, runs=args.runs, min_time_s=args.min_time)
+from lowlight_edge.commands.common import arg_type, say
+from lowlight_edge.commands.options import (
+    add_backend,
+    add_force,
+    add_protocol_options,
+    add_runner_options,
+    protocol_from,
+    runner_options_from,
+)
 
 
 def register(subparsers) -> None:
@@ -44,9 +33,7 @@ def register(subparsers) -> None:
                    "full frame 1424x2128")
     add_protocol_options(p)
     p.add_argument("--batch", type=int, default=1, help="images per inference (default 1)")
-    p.add_argument("--backend", action="append", default=None,
-                   help="backend(s) to run, repeatable: torch-cpu, torch-cuda, ort-cpu, ort-cuda, ort-tensorrt, "
-                   "tensorrt; each model runs on those that take its file type (default: one per file type)")
+    add_backend(p, repeatable=True)
     p.add_argument("--view", action="append", choices=("model", "compute"), default=None,
                    help="which views to time, repeatable (default: both)")
     add_runner_options(p)
@@ -70,60 +57,25 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lowlight_edge.bench import environment
-    from lowlight_edge.bench.records import to_document
-    from lowlight_edge.bench.suite import BenchPlan, annotate, bench_input, run_plan
-    from lowlight_edge.bench.table import render, render_csv, render_markdown
-    from lowlight_edge.errors import BackendUnavailable, InputError
-    from lowlight_edge.fileio.atomic import check_writable, write_text
+    from lowlight_edge.bench.job import BenchOutputs, benchmark
+    from lowlight_edge.bench.suite import BenchPlan
+    from lowlight_edge.bench.table import render
+    from lowlight_edge.errors import BackendUnavailable
 
-    protocol = protocol_from(args)
-    if args.batch < 1:
-        raise InputError("--batch must be >= 1")
-    outputs = [p for p in (args.json, args.csv, args.markdown) if p]
-    for path in outputs + ([args.plots / "latency.png", args.plots / "stages.png"] if args.plots else []):
-        check_writable(path, args.force)  # fail before minutes of measuring, not after
-    shapes = args.shape or DEFAULT_SHAPES
-    plan = BenchPlan(models=args.models, shapes=shapes, backends=args.backend, protocol=protocol,
-                     views=tuple(args.view or ("model", "compute")), batch=args.batch, runner=runner_options(args),
-                     raw=args.raw, ratio=args.ratio, encode=args.png, memory=args.memory)
-    records = annotate(run_plan(plan, show_progress=not args.no_progress))
-    overhead = None
-    if args.overhead:
-        overhead = _overhead(args, shapes, bench_input)
-    print(render(records))
-    env = environment.capture(args.threads)
-    for warning in env["warnings"]:
+    plan = BenchPlan(models=args.models, shapes=args.shape or DEFAULT_SHAPES, backends=args.backend,
+                     protocol=protocol_from(args), views=tuple(args.view or ("model", "compute")), batch=args.batch,
+                     runner=runner_options_from(args), raw=args.raw, ratio=args.ratio, encode=args.png,
+                     memory=args.memory)
+    outputs = BenchOutputs(json=args.json, csv=args.csv, markdown=args.markdown, plots=args.plots)
+    result = benchmark(plan, outputs, overhead=args.overhead, force=args.force, show_progress=not args.no_progress)
+    print(render(result.records))
+    for warning in result.environment["warnings"]:
         say(f"warning: {warning}")
-    if overhead:
-        for o in overhead:
-            say(f"harness overhead at {o['shape'][2]}x{o['shape'][3]}: {o['overhead_pct']:+.2f}% (bare session.run "
-                f"{o['bare_median_ms']:.1f} ms, harness {o['harness_median_ms']:.1f} ms, median of {o['runs_each']} each)")
-    if args.json:
-        extra = {"overhead": overhead} if overhead else {}
-        write_text(args.json, json.dumps(to_document(records, env, **extra), indent=2) + "\n", args.force)
-    if args.csv:
-        write_text(args.csv, render_csv(records), args.force)
-    if args.markdown:
-        write_text(args.markdown, render_markdown(records, env), args.force)
-    written = list(outputs)
-    if args.plots:
-        from lowlight_edge.bench.plots import write_plots
-
-        written += write_plots(records, args.plots, args.force)
-    for path in written:
+    for o in result.overhead or []:
+        say(f"harness overhead at {o['shape'][2]}x{o['shape'][3]}: {o['overhead_pct']:+.2f}% (bare session.run "
+            f"{o['bare_median_ms']:.1f} ms, harness {o['harness_median_ms']:.1f} ms, median of {o['runs_each']} each)")
+    for path in result.written:
         say(f"wrote {path}")
-    if not any(r.ran for r in records):
-        raise BackendUnavailable(f"no row could run on this machine: {records[0].skipped}")
+    if not any(r.ran for r in result.records):
+        raise BackendUnavailable(f"no row could run on this machine: {result.records[0].skipped}")
     return 0
-
-
-def _overhead(args, shapes, bench_input) -> list[dict]:
-    from lowlight_edge.bench.overhead import harness_overhead
-    from lowlight_edge.engines.select import model_kind
-    from lowlight_edge.errors import InputError
-
-    onnx = next((m for m in args.models if model_kind(m) == "onnx"), None)
-    if onnx is None:
-        raise InputError("--overhead needs an ONNX model among the models")
-    return [harness_overhead(onnx, bench_input(args.batch, shape, 0), threads=args.threads) for shape in shapes]

@@ -3,7 +3,8 @@
 import argparse
 from pathlib import Path
 
-from lowlight_edge.commands.common import add_force, arg_type, say
+from lowlight_edge.commands.common import arg_type, say
+from lowlight_edge.commands.options import add_force
 
 
 def register(subparsers) -> None:
@@ -35,7 +36,8 @@ def register(subparsers) -> None:
                    help="builder optimization level (TensorRT's default 3)")
     p.add_argument("--dla-core", type=int, default=None, metavar="N", help="Jetson: run on DLA core N with GPU fallback")
     p.add_argument("--version-compatible", action="store_true",
-                   help="plan runs on this and later TensorRT versions (10.x plans on 11 too); may be slower")
+                   help="plan runs on this and later TensorRT versions (10.x plans on 11 too); may be slower. It "
+                   "carries host code: running it needs --trust-engine-code")
     p.add_argument("--hardware-compatible", action="store_true",
                    help="plan runs on any Ampere or newer GPU (not on Jetson); may be slower")
     add_force(p)
@@ -43,18 +45,11 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from lowlight_edge.engines.trt.build import BuildOptions, build_engine
     from lowlight_edge.engines.trt.profiles import Profile
-    from lowlight_edge.engines.trt.trtexec import trtexec_command
-    from lowlight_edge.onnxgraph.files import validate_onnx_file
 
     profile = Profile(args.min_shape, args.opt_shape, args.max_shape)
-    model = validate_onnx_file(args.model)
     timing_cache = args.timing_cache or args.output.parent / "timing.cache"
-    say("equivalent trtexec command:\n  " + trtexec_command(
-        args.model, args.output, model.graph.input[0].name, profile, args.workspace, timing_cache, args.opt_level,
-        args.dla_core, args.version_compatible, args.hardware_compatible))
-    from lowlight_edge.engines.trt.build import BuildOptions, build_engine
-
     build_engine(args.model, args.output, BuildOptions(profile, args.workspace, timing_cache, args.opt_level,
                                                        args.dla_core, args.version_compatible, args.hardware_compatible),
                  force=args.force, log=say)

@@ -27,33 +27,19 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import numpy as np
-    import onnx
     from tabulate import tabulate
 
-    from lowlight_edge.engines.trt.readiness import ERROR, check_tensorrt
-    from lowlight_edge.onnxgraph.files import validate_onnx_file
+    from lowlight_edge.engines.trt.check import check_onnx
 
-    validate_onnx_file(args.model)
-    model = onnx.load(str(args.model))
-    peaks = None
-    if args.calib and any(t.data_type == onnx.TensorProto.FLOAT16 for t in model.graph.initializer):
-        from lowlight_edge.onnxgraph.ranges import activation_ranges
-        from lowlight_edge.raw.calibration_frames import calibration_batches
-
-        batches = calibration_batches(args.calib, args.calib_shape, limit=8)
-        wants_fp16 = model.graph.input[0].type.tensor_type.elem_type == onnx.TensorProto.FLOAT16
-        peaks = activation_ranges(args.model, [b.astype(np.float16) if wants_fp16 else b for b in batches])
-    findings = check_tensorrt(model, peaks)
-    errors = [f for f in findings if f.severity == ERROR]
+    result = check_onnx(args.model, args.calib, args.calib_shape)
     if args.json:
-        print(json.dumps({"model": str(args.model), "errors": len(errors), "findings": [asdict(f) for f in findings]},
-                         indent=2))
-    elif findings:
-        print(tabulate(_condensed(findings), headers=["severity", "check", "node", "finding"]))
-    say(f"check --target tensorrt: {len(errors)} errors, {sum(f.severity == 'warning' for f in findings)} warnings "
-        f"in {args.model}" + ("" if errors else ": ready for a strongly typed TensorRT build"))
-    return 1 if errors else 0
+        print(json.dumps({"model": str(args.model), "errors": len(result.errors),
+                          "findings": [asdict(f) for f in result.findings]}, indent=2))
+    elif result.findings:
+        print(tabulate(_condensed(result.findings), headers=["severity", "check", "node", "finding"]))
+    say(f"check --target tensorrt: {len(result.errors)} errors, {len(result.warnings)} warnings in {args.model}"
+        + ("" if result.errors else ": ready for a strongly typed TensorRT build"))
+    return 1 if result.errors else 0
 
 
 def _condensed(findings, shown: int = 3) -> list[list[str]]:

@@ -3,8 +3,9 @@
 import argparse
 from pathlib import Path
 
-from lowlight_edge.commands.common import add_force, say
-from lowlight_edge.export.onnx_export import DEFAULT_TOLERANCE, MIN_OPSET
+from lowlight_edge.commands.common import say
+from lowlight_edge.commands.options import add_force
+from lowlight_edge.export.defaults import DEFAULT_TOLERANCE, MIN_OPSET
 
 
 def register(subparsers) -> None:

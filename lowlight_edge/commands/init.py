@@ -3,7 +3,8 @@
 import argparse
 from pathlib import Path
 
-from lowlight_edge.commands.common import add_force, say
+from lowlight_edge.commands.common import say
+from lowlight_edge.commands.options import add_force
 from lowlight_edge.model.config import PRESETS, GeneratorConfig, parse_width
 
 
@@ -24,18 +25,10 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lowlight_edge.deps import require
-    from lowlight_edge.model.checkpoint import save_generator
+    from lowlight_edge.model.untrained import write_untrained
 
     config = GeneratorConfig(width=parse_width(args.width), depth=args.depth, attention=not args.no_attention)
-    torch = require("torch", "init")
-    from lowlight_edge.model.generator import AttentionUNet
-
-    torch.manual_seed(args.seed)
-    model = AttentionUNet(config)
-    save_generator(model, args.output, force=args.force, extra_metadata={"lowlight_edge.seed": args.seed,
-                                                                        "lowlight_edge.trained": "false"})
-    params = sum(p.numel() for p in model.parameters())
-    say(f"wrote {args.output}: untrained generator, width {config.width}, depth {config.depth}, "
-        f"{params / 1e6:.2f} M parameters, seed {args.seed}")
+    done = write_untrained(args.output, config, args.seed, args.force)
+    say(f"wrote {done.path}: untrained generator, width {config.width}, depth {config.depth}, "
+        f"{done.parameters / 1e6:.2f} M parameters, seed {args.seed}")
     return 0

@@ -4,6 +4,8 @@ import argparse
 import json
 from pathlib import Path
 
+from lowlight_edge.commands.options import add_lpips_options
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
@@ -18,29 +20,15 @@ def register(subparsers) -> None:
     p.set_defaults(handler=run)
 
 
-def add_lpips_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--lpips-weights", type=Path, default=None,
-                   help="LPIPS weight file (default: $LOWLIGHT_EDGE_LPIPS_WEIGHTS, torch hub, then the cache)")
-    p.add_argument("--lpips-onnx", type=Path, default=None,
-                   help="compute LPIPS with this ONNX export of the metric (no PyTorch needed)")
-
-
 def run(args: argparse.Namespace) -> int:
-    from lowlight_edge.errors import InputError
-    from lowlight_edge.fileio.png import read_png
-    from lowlight_edge.metrics.lpips_backend import load_lpips
-    from lowlight_edge.metrics.quality import psnr, ssim
+    from lowlight_edge.fileio.json_safe import json_safe
+    from lowlight_edge.metrics.catalog import METRICS
+    from lowlight_edge.metrics.compare import compare_images
 
-    a, b = read_png(args.a), read_png(args.b)
-    if a.shape != b.shape:
-        raise InputError(f"{args.a} is {a.shape[1]}x{a.shape[0]} but {args.b} is {b.shape[1]}x{b.shape[0]}; "
-                         "sizes must match")
-    lpips = load_lpips(args.lpips_weights, args.lpips_onnx)
-    distance, _ = lpips(a, b)
-    result = {"a": str(args.a), "b": str(args.b), "lpips": distance, "psnr_db": psnr(a, b), "ssim": ssim(a, b),
-              "lpips_backend": lpips.backend}
+    result = compare_images(args.a, args.b, args.lpips_weights, args.lpips_onnx)
     if args.json:
-        print(json.dumps({k: (None if isinstance(v, float) and v == float("inf") else v) for k, v in result.items()}))
+        print(json.dumps(json_safe({("psnr_db" if k == "psnr" else k): v for k, v in result.items()})))
     else:
-        print(f"LPIPS {distance:.4f}   PSNR {result['psnr_db']:.2f} dB   SSIM {result['ssim']:.4f}")
+        units = {"psnr": " dB"}
+        print("   ".join(f"{m.label} {result[m.name]:.{max(m.digits, 2)}f}{units.get(m.name, '')}" for m in METRICS))
     return 0

@@ -3,7 +3,8 @@
 import argparse
 from pathlib import Path
 
-from lowlight_edge.commands.common import add_force, say
+from lowlight_edge.commands.common import say
+from lowlight_edge.commands.options import add_force
 
 
 def register(subparsers) -> None:
@@ -25,20 +26,10 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lowlight_edge.fileio.png import read_png
-    from lowlight_edge.raw.scenes import HELD_OUT_IMAGES, load_image
-    from lowlight_edge.raw.synth_frames import write_frames
+    from lowlight_edge.raw.synth_frames import synthesize
 
-    if args.images:
-        images = {p.stem: _even(read_png(p)) for p in args.images}
-    else:
-        images = {name: load_image(name) for name in HELD_OUT_IMAGES}
-    frames = write_frames(args.output, images, seed=args.seed, ratios=tuple(args.ratio or (100.0, 250.0, 300.0)),
-                          iso=args.iso, force=args.force)
+    frames = synthesize(args.output, args.images, args.iso, tuple(args.ratio or (100.0, 250.0, 300.0)), args.seed,
+                        args.force)
     for f in frames:
         say(f"wrote {f.dng} ({f.phase}, ratio {f.ratio:g}, ISO {f.iso:g}) and ground truth {f.truth.name}")
     return 0
-
-
-def _even(image):
-    return image[: image.shape[0] // 2 * 2, : image.shape[1] // 2 * 2]

@@ -3,7 +3,8 @@
 import argparse
 from pathlib import Path
 
-from lowlight_edge.commands.common import add_force, say
+from lowlight_edge.commands.common import say
+from lowlight_edge.commands.options import add_force
 
 
 def register(subparsers) -> None:

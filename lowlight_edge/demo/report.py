@@ -5,9 +5,12 @@ import json
 from datetime import datetime, timezone
 from pathlib import Path
 
+from lowlight_edge.bench.plots import write_plots
 from lowlight_edge.bench.records import TARGET_S, BenchRecord, to_document
 from lowlight_edge.bench.table import environment_lines, render, render_csv
 from lowlight_edge.fileio.atomic import write_text
+from lowlight_edge.fileio.json_safe import json_safe
+from lowlight_edge.metrics.drift_report import render_table
 
 
 def best_rows(records: list[BenchRecord]) -> dict[tuple, BenchRecord]:
@@ -38,15 +41,6 @@ def verdict(records: list[BenchRecord], drift: list[dict], quality: dict, report
     return lines + [f"report: {report}"]
 
 
-def _drift_table(drift: list[dict]) -> str:
-    from tabulate import tabulate
-
-    from lowlight_edge.commands.validate import drift_table_rows
-
-    headers, rows = drift_table_rows(drift)
-    return tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True)
-
-
 def _quality_table(quality: dict) -> str:
     from tabulate import tabulate
 
@@ -70,7 +64,7 @@ def _markdown(records, env, drift, quality, overhead, variants, plots: list[Path
         f"{overhead['shape'][2]}x{overhead['shape'][3]}): {overhead['overhead_pct']:+.2f}% (bare "
         f"{overhead['bare_median_ms']:.1f} ms, harness {overhead['harness_median_ms']:.1f} ms).",
         "## Plots\n\n" + "\n\n".join(f"![{p.stem}]({p.name})" for p in plots),
-        "## Accuracy after quantization (against the FP32 ONNX model, and against ground truth)\n\n" + _drift_table(drift),
+        "## Accuracy after quantization (against the FP32 ONNX model, and against ground truth)\n\n" + render_table(drift, "github"),
         "## Enhancement quality (FP32 ONNX vs the naive pipeline, against ground truth)\n\n" + _quality_table(quality),
     ]
     if grids:
@@ -83,9 +77,6 @@ def _markdown(records, env, drift, quality, overhead, variants, plots: list[Path
 
 def write_outputs(folder: Path, records: list[BenchRecord], env: dict, drift: list[dict], quality: dict, overhead: dict,
                   variants) -> dict[str, Path]:
-    from lowlight_edge.bench.plots import write_plots
-    from lowlight_edge.commands.validate import json_safe
-
     folder = Path(folder)
     plots = write_plots(records, folder)
     grids = sorted((folder / "grids").glob("*.png"))

@@ -5,7 +5,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from tqdm import tqdm
+
+from lowlight_edge.deps import available
+from lowlight_edge.engines.trt.build import BuildOptions, build_engine
+from lowlight_edge.engines.trt.cuda_memory import open_cuda
+from lowlight_edge.engines.trt.profiles import Profile
 from lowlight_edge.errors import LowlightError
+from lowlight_edge.export.onnx_export import export_onnx
+from lowlight_edge.quantize.fp16 import fp16_from_onnx
+from lowlight_edge.quantize.int8 import Int8Options
+from lowlight_edge.quantize.sensitivity import default_cache, int8_within_budget
+from lowlight_edge.raw.calibration_frames import calibration_batches
 
 
 @dataclass
@@ -18,10 +29,6 @@ class Variants:
 
 def make_onnx_variants(checkpoint: Path, workdir: Path, calib: str, calib_shape: tuple[int, int], calib_count: int,
                        int8_budget: float | None, say: Callable[[str], None]) -> Variants:
-    from lowlight_edge.export.onnx_export import export_onnx
-    from lowlight_edge.quantize.fp16 import fp16_from_onnx
-    from lowlight_edge.raw.calibration_frames import calibration_batches
-
     variants = Variants(checkpoint)
     stem = checkpoint.stem
     fp32 = workdir / f"{stem}.fp32.onnx"
@@ -40,11 +47,6 @@ def make_onnx_variants(checkpoint: Path, workdir: Path, calib: str, calib_shape:
 
 def _int8(fp32: Path, output: Path, batches, target: str, calib: str, calib_shape, budget: float | None, say) -> Path:
     """What `quantize int8 [--lpips-budget]` makes, with a progress bar over the sensitivity probes."""
-    from tqdm import tqdm
-
-    from lowlight_edge.quantize.int8 import Int8Options
-    from lowlight_edge.quantize.sensitivity import default_cache, int8_within_budget
-
     options = Int8Options(target=target)
     cache = default_cache(fp32, calib, calib_shape, len(batches), options)
     with tqdm(desc=f"INT8 {target}: fallback to LPIPS {budget}", unit="probe", leave=False, disable=budget is None) as bar:
@@ -60,13 +62,9 @@ def _int8(fp32: Path, output: Path, batches, target: str, calib: str, calib_shap
 
 def engine_skip_reason() -> str | None:
     """None when engines can be built here, else the one-line reason."""
-    from lowlight_edge.deps import available
-
     if not available("tensorrt"):
         return "TensorRT is not installed here (pip install 'lowlight-edge[trt]'; JetPack provides it on Jetson)"
     try:
-        from lowlight_edge.engines.trt.cuda_memory import open_cuda
-
         open_cuda().info()
     except (LowlightError, RuntimeError, OSError) as exc:
         return f"no usable CUDA GPU ({exc})"
@@ -74,9 +72,6 @@ def engine_skip_reason() -> str | None:
 
 
 def build_engines(variants: Variants, workdir: Path, shapes: list[tuple[int, int]], say: Callable[[str], None]) -> None:
-    from lowlight_edge.engines.trt.build import BuildOptions, build_engine
-    from lowlight_edge.engines.trt.profiles import Profile
-
     variants.engine_skip = engine_skip_reason()
     if variants.engine_skip:
         return

@@ -1,6 +1,5 @@
-"""Runners: one interface (context manager, `infer(packed) -> rgb`) over every backend."""
+"""Runners: one interface (context manager, `infer(packed) -> rgb`) over every backend.
 
-from lowlight_edge.engines.base import Runner, TensorSpec
-from lowlight_edge.engines.select import model_kind, open_runner
-
-__all__ = ["Runner", "TensorSpec", "model_kind", "open_runner"]
+`backends.py` is the table of backends, `select.open_runner` opens one for a model file, `base.Runner` is the
+interface. Nothing is imported here, so that reading the table does not load a runtime.
+"""

@@ -74,6 +74,10 @@ class Runner(ABC):
         host clock can time it. Runners without such a view raise NotImplementedError with the reason."""
         raise NotImplementedError(f"{self.backend} has no compute-only view")
 
+    def peak_device_mib(self) -> float | None:
+        """Peak device memory this runner allocated, where its library can tell (None: host only, or unknown)."""
+        return None
+
     def describe(self) -> dict:
         return {"model": str(self.path), "backend": self.backend, "precision": self.precision}
 

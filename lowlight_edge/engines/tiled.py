@@ -103,5 +103,8 @@ class TiledRunner(Runner):
     def _infer(self, packed: np.ndarray) -> np.ndarray:
         return infer_tiled(self.inner.infer, packed, self.max_tile, self.overlap, self.size_multiple)
 
+    def peak_device_mib(self) -> float | None:
+        return self.inner.peak_device_mib()
+
     def describe(self) -> dict:
         return {**self.inner.describe(), "max_tile": self.max_tile, "tile_overlap": self.overlap}

@@ -9,6 +9,7 @@ import numpy as np
 from lowlight_edge.deps import require
 from lowlight_edge.engines.base import Runner, TensorSpec, check_packed
 from lowlight_edge.errors import BackendUnavailable
+from lowlight_edge.model.checkpoint import load_generator
 
 
 class TorchRunner(Runner):
@@ -22,7 +23,6 @@ class TorchRunner(Runner):
 
     def activate(self) -> None:
         torch = require("torch", "the PyTorch backend")
-        from lowlight_edge.model.checkpoint import load_generator
 
         if self.device.startswith("cuda") and not torch.cuda.is_available():
             raise BackendUnavailable("backend torch-cuda asked for, but PyTorch sees no CUDA device")
@@ -70,6 +70,11 @@ class TorchRunner(Runner):
         if not gpu:  # no transfer on the CPU: the whole call is inference
             return result, {"inference": (t3 - t0) / 1e6}
         return result, {"h2d": (t1 - t0) / 1e6, "inference": (t2 - t1) / 1e6, "d2h": (t3 - t2) / 1e6}
+
+    def peak_device_mib(self) -> float | None:
+        if self.device == "cpu":
+            return None
+        return round(self._torch.cuda.max_memory_allocated() / 2**20, 1)
 
     def compute_call(self, packed: np.ndarray) -> Callable[[], float | None]:
         """Input already on the device, output left there; on CUDA timed by CUDA events."""

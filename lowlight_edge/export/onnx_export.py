@@ -14,7 +14,9 @@ from typing import Callable
 import onnx
 
 from lowlight_edge.deps import available, require
+from lowlight_edge.engines.ort_runner import OrtRunner
 from lowlight_edge.errors import ExportError
+from lowlight_edge.export.defaults import DEFAULT_TOLERANCE, MIN_OPSET
 from lowlight_edge.export.metadata import export_metadata
 from lowlight_edge.export.parity import ParityResult, check_parity
 from lowlight_edge.fileio.atomic import atomic_output
@@ -23,8 +25,6 @@ from lowlight_edge.onnxgraph.metadata import set_metadata
 
 INPUT_NAME = "packed"
 OUTPUT_NAME = "rgb"
-MIN_OPSET = 17
-DEFAULT_TOLERANCE = 1e-4
 
 
 @dataclass
@@ -96,8 +96,6 @@ def _trace_to_onnx(model, multiple: int, opset: int, torch) -> onnx.ModelProto:
 
 
 def _gate(proto: onnx.ModelProto, path: Path, reference, shapes, tolerance) -> list[ParityResult]:
-    from lowlight_edge.engines.ort_runner import OrtRunner
-
     onnx.save(proto, str(path))
     with OrtRunner(path) as runner:
         return check_parity(reference, runner.infer, shapes, tolerance)

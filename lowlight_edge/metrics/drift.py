@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from lowlight_edge.errors import InputError, ModelError
-from lowlight_edge.metrics.quality import psnr, ssim
+from lowlight_edge.metrics.catalog import DRIFT, GROUND_TRUTH, MEASURES, REFERENCE, measures_against
+from lowlight_edge.metrics.grid import write_grid
 from lowlight_edge.raw.enhance import enhance_packed
 
 DEFAULT_BUDGETS = {"fp32": 0.002, "fp16": 0.002, "int8": 0.01}
@@ -46,27 +47,22 @@ class ModelSummary:
     budget: float | None = None
     images: int = 0
     non_finite: int = 0
-    lpips_drift: list[float] = field(default_factory=list)
-    psnr_vs_ref: list[float] = field(default_factory=list)
-    ssim_vs_ref: list[float] = field(default_factory=list)
-    lpips_vs_gt: list[float] = field(default_factory=list)
-    psnr_vs_gt: list[float] = field(default_factory=list)
-    ssim_vs_gt: list[float] = field(default_factory=list)
+    values: dict[str, list[float]] = field(default_factory=lambda: {m.key: [] for m in MEASURES})
 
     @property
     def passed(self) -> bool | None:
         if self.role == "reference":
             return self.non_finite == 0
-        if self.non_finite or not self.lpips_drift:
+        drift = self.values[DRIFT.key]
+        if self.non_finite or not drift:
             return False
-        return float(np.mean(self.lpips_drift)) <= self.budget
+        return float(np.mean(drift)) <= self.budget
 
     def aggregate(self) -> dict:
         out = {"model": self.model, "backend": self.backend, "precision": self.precision, "role": self.role,
                "budget": self.budget, "images": self.images, "non_finite_outputs": self.non_finite,
                "passed": self.passed}
-        for name in ("lpips_drift", "psnr_vs_ref", "ssim_vs_ref", "lpips_vs_gt", "psnr_vs_gt", "ssim_vs_gt"):
-            values = getattr(self, name)
+        for name, values in self.values.items():
             out[name] = {"mean": _mean(values), "max": max(values) if values else None,
                          "min": min(values) if values else None}
         return out
@@ -97,28 +93,25 @@ def run_drift(reference, candidates, samples, lpips, budgets: dict[str, float], 
         for index, (summary, out) in enumerate(zip(summaries, outputs)):
             row = {"image": sample.name, "model": summary.model, "role": summary.role, "finite": out is not None}
             if out is not None and sample.truth is not None:
-                d, _ = lpips(sample.truth, out)
-                row.update(lpips_vs_gt=d, psnr_vs_gt=psnr(sample.truth, out), ssim_vs_gt=ssim(sample.truth, out))
-                summary.lpips_vs_gt.append(d)
-                summary.psnr_vs_gt.append(row["psnr_vs_gt"])
-                summary.ssim_vs_gt.append(row["ssim_vs_gt"])
+                _score(row, summary, measures_against(GROUND_TRUTH), sample.truth, out, lpips)
             if index > 0 and out is not None and ref_out is not None:
-                d, spatial = lpips(ref_out, out)
-                row.update(lpips_drift=d, psnr_vs_ref=psnr(ref_out, out), ssim_vs_ref=ssim(ref_out, out))
-                summary.lpips_drift.append(d)
-                summary.psnr_vs_ref.append(row["psnr_vs_ref"])
-                summary.ssim_vs_ref.append(row["ssim_vs_ref"])
+                _score(row, summary, measures_against(REFERENCE), ref_out, out, lpips)
                 if grids_dir is not None:
-                    from lowlight_edge.metrics.grid import write_grid
-
                     grid = Path(grids_dir) / f"{Path(sample.name).stem}__{Path(summary.model).stem}.png"
-                    write_grid(grid, sample.packed, ref_out, out, spatial)
+                    write_grid(grid, sample.packed, ref_out, out, lpips(ref_out, out)[1])
                     row["grid"] = str(grid)
             rows.append(row)
         on_image()
     if summaries[0].images == 0:
         raise InputError("the data source gave no frames")
     return summaries, rows
+
+
+def _score(row: dict, summary: ModelSummary, measures, reference: np.ndarray, image: np.ndarray, lpips) -> None:
+    for measure in measures:
+        value = measure.metric.compute(reference, image, lpips)
+        row[measure.key] = value
+        summary.values[measure.key].append(value)
 
 
 def _summary(runner, role: str, budgets: dict[str, float]) -> ModelSummary:

@@ -13,6 +13,7 @@ import numpy as np
 from lowlight_edge.deps import available
 from lowlight_edge.errors import MissingDependency
 from lowlight_edge.fileio.atomic import atomic_output
+from lowlight_edge.onnxgraph.files import validate_onnx_file
 
 
 def _nchw(image: np.ndarray) -> np.ndarray:
@@ -42,8 +43,6 @@ class OrtLpips:
 
     def __init__(self, onnx_path: Path) -> None:
         import onnxruntime as ort
-
-        from lowlight_edge.onnxgraph.files import validate_onnx_file
 
         validate_onnx_file(onnx_path)
         self.session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])

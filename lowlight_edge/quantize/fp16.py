@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 
+from lowlight_edge.engines.ort_runner import OrtRunner
 from lowlight_edge.errors import ExportError
 from lowlight_edge.fileio.atomic import atomic_output
 from lowlight_edge.onnxgraph.graph import producers
@@ -76,8 +77,6 @@ def fp16_from_onnx(source: Path, output: Path, batches: list[np.ndarray], margin
 
 def _compare(fp32_path: Path, fp16_path: Path, batch: np.ndarray, fp16_io: bool) -> tuple[float, float]:
     """FP16 against FP32 on one calibration frame; a non-finite output fails the conversion."""
-    from lowlight_edge.engines.ort_runner import OrtRunner
-
     with OrtRunner(fp32_path) as ref, OrtRunner(fp16_path) as cand:
         a = ref.infer(batch)
         b = cand.session.run(None, {cand.session.get_inputs()[0].name: batch.astype(np.float16) if fp16_io else batch})[0]

@@ -16,7 +16,13 @@ from typing import Callable
 
 import numpy as np
 
-from lowlight_edge.quantize.int8 import Int8Options, Int8Report, int8_from_onnx
+from lowlight_edge.engines.ort_runner import OrtRunner
+from lowlight_edge.errors import ModelError
+from lowlight_edge.fileio.cache import cache_dir
+from lowlight_edge.fileio.hashing import sha256_file
+from lowlight_edge.metrics.lpips_backend import load_lpips
+from lowlight_edge.quantize.int8 import Int8Options, Int8Report, cache_key, int8_from_onnx
+from lowlight_edge.raw.datasets import synthetic_samples
 from lowlight_edge.raw.enhance import enhance_packed
 
 
@@ -56,18 +62,12 @@ def module_of(node_name: str) -> str:
 
 class DriftMeter:
     """LPIPS of a model's outputs against the FP32 model's outputs, mean over held-out frames."""
-
     def __init__(self, fp32_path: Path, frames: list[np.ndarray], lpips) -> None:
-        from lowlight_edge.engines.ort_runner import OrtRunner
-
         self.frames, self.lpips = frames, lpips
         with OrtRunner(fp32_path) as ref:
             self.references = [enhance_packed(ref.infer, f, ref.size_multiple) for f in frames]
 
     def __call__(self, model_path: Path) -> float:
-        from lowlight_edge.engines.ort_runner import OrtRunner
-        from lowlight_edge.errors import ModelError
-
         with OrtRunner(model_path) as runner:
             drifts = []
             for frame, reference in zip(self.frames, self.references):
@@ -135,10 +135,6 @@ class BudgetedInt8:
 
 def default_cache(source: Path, calib: str, shape, count: int, options: Int8Options) -> Path:
     """Where the ranges for this model, data, target and method are kept (under the lowlight-edge cache)."""
-    from lowlight_edge.fileio.cache import cache_dir
-    from lowlight_edge.fileio.hashing import sha256_file
-    from lowlight_edge.quantize.int8 import cache_key
-
     key = cache_key(sha256_file(source), calib, shape, count, options.target, options.method, options.percentile)
     return cache_dir() / "calibration" / f"{key}.json"
 
@@ -147,9 +143,6 @@ def int8_within_budget(source: Path, output: Path, batches, options: Int8Options
                        budget: float | None = None, holdout: int = 2, lpips_weights: Path | None = None,
                        force: bool = False, on_step: Callable[[str], None] = lambda _m: None) -> BudgetedInt8:
     """INT8 as `quantize int8` makes it: plain, then (with a budget) the sensitive layers kept in float."""
-    from lowlight_edge.metrics.lpips_backend import load_lpips
-    from lowlight_edge.raw.datasets import synthetic_samples
-
     report = int8_from_onnx(source, output, batches, options, cache_path=cache, force=force)
     result = BudgetedInt8(report=report, cache=cache, cache_hit=report.cache_hit, sensitivity=None)
     if budget is None:

@@ -12,6 +12,8 @@ from typing import Iterator
 import numpy as np
 
 from lowlight_edge.errors import InputError
+from lowlight_edge.raw import datasets
+from lowlight_edge.raw.scenes import TRAIN_IMAGES
 
 
 def fit_shape(packed: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -29,8 +31,6 @@ def fit_shape(packed: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 
 def iter_packed(source: str, seed: int = 0) -> Iterator[tuple[str, np.ndarray]]:
     """(name, packed [4, h, w]) for every frame of SOURCE; raises InputError for an empty or bad source."""
-    from lowlight_edge.raw import datasets
-
     count = 0
     if source.startswith("synthetic:"):
         try:
@@ -38,7 +38,6 @@ def iter_packed(source: str, seed: int = 0) -> Iterator[tuple[str, np.ndarray]]:
         except ValueError:
             raise InputError(f"calibration source {source!r}: use synthetic:N with N a whole number") from None
         # training photographs, never the held-out ones that validate measures drift on
-        from lowlight_edge.raw.scenes import TRAIN_IMAGES
 
         frames = ((s.name, s.packed) for s in datasets.synthetic_samples(n, seed=seed, names=TRAIN_IMAGES))
     else:

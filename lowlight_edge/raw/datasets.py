@@ -13,8 +13,12 @@ from typing import Iterator
 import numpy as np
 
 from lowlight_edge.errors import InputError
+from lowlight_edge.fileio.png import read_png
 from lowlight_edge.raw.ratio import resolve_ratio
 from lowlight_edge.raw.reader import read_raw
+from lowlight_edge.raw.scenes import HELD_OUT_IMAGES, load_image
+from lowlight_edge.raw.sid import ground_truth, parse_sid_list
+from lowlight_edge.raw.synth_frames import write_frames
 
 RAW_SUFFIXES = {".arw", ".dng", ".nef", ".cr2", ".cr3", ".raf", ".orf", ".rw2", ".pef", ".srw", ".nrw", ".raw"}
 _SCENE = re.compile(r"^(\d+_\d+)_")
@@ -39,8 +43,6 @@ def raw_files_in(folder: Path) -> list[Path]:
 
 def folder_samples(folder: Path, ratio: float | None = None) -> Iterator[Sample]:
     """RAW files of a folder; a PNG of the same SID scene (`90001_00_10s.png`) is the ground truth."""
-    from lowlight_edge.fileio.png import read_png
-
     for path in raw_files_in(folder):
         frame = read_raw(path)
         used, _ = resolve_ratio(path, ratio, None, frame.exposure_s)
@@ -51,8 +53,6 @@ def folder_samples(folder: Path, ratio: float | None = None) -> Iterator[Sample]
 
 
 def sid_samples(list_file: Path, root: Path | None = None) -> Iterator[Sample]:
-    from lowlight_edge.raw.sid import ground_truth, parse_sid_list
-
     for pair in parse_sid_list(list_file, root):
         packed = read_raw(pair.short).pack(pair.ratio)
         yield Sample(pair.short.name, packed, _crop_truth(ground_truth(pair.long), packed))
@@ -61,8 +61,6 @@ def sid_samples(list_file: Path, root: Path | None = None) -> Iterator[Sample]:
 def synthetic_samples(count: int, seed: int = 0, names: tuple[str, ...] | None = None) -> Iterator[Sample]:
     """`count` frames of sample photographs (default: the held-out ones), cycling images, ratios and CFA
     phases, made through real DNG files."""
-    from lowlight_edge.raw.scenes import HELD_OUT_IMAGES, load_image
-    from lowlight_edge.raw.synth_frames import write_frames
 
     names = names or HELD_OUT_IMAGES
     if count < 1:

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import numpy as np
 
+from lowlight_edge.raw.reader import open_raw
+
 SRGB_GAMMA = (2.4, 12.92)  # LibRaw's (power, toe slope) for the sRGB curve
 
 
 def naive_render(path: Path, ratio: float) -> np.ndarray:
     """float32 sRGB [H, W, 3] in [0, 1] of the RAW at `path`, amplified by `ratio`."""
-    from lowlight_edge.raw.reader import open_raw
-
     with open_raw(path) as raw:
         data = raw.raw_image  # LibRaw's own buffer: amplify in place before processing
         black = np.asarray(raw.black_level_per_channel, dtype=np.float64)[raw.raw_colors]

@@ -13,6 +13,7 @@ import numpy as np
 
 from lowlight_edge.errors import InputError
 from lowlight_edge.raw.ratio import exposure_from_name, sid_ratio
+from lowlight_edge.raw.reader import open_raw
 
 
 @dataclass(frozen=True)
@@ -65,8 +66,6 @@ def _inside(root: Path, relative: str, where: str) -> Path:
 
 def ground_truth(long_exposure: Path) -> np.ndarray:
     """SID ground truth: float32 sRGB [H, W, 3] in [0, 1] from the long exposure."""
-    from lowlight_edge.raw.reader import open_raw
-
     with open_raw(long_exposure) as raw:
         rgb = raw.postprocess(use_camera_wb=True, half_size=False, no_auto_bright=True, output_bps=16)
     return rgb.astype(np.float32) / 65535.0

@@ -10,9 +10,11 @@ from pathlib import Path
 
 import numpy as np
 
-from lowlight_edge.fileio.png import write_png
+from lowlight_edge.fileio.png import read_png, write_png
 from lowlight_edge.raw.cfa import PHASES
 from lowlight_edge.raw.dng import write_dng
+from lowlight_edge.raw.pairs import make_pair
+from lowlight_edge.raw.scenes import HELD_OUT_IMAGES, load_image
 from lowlight_edge.raw.sensor import SensorModel
 
 REFERENCE_EXPOSURE_S = 10.0
@@ -28,11 +30,23 @@ class SyntheticFrame:
     phase: str
 
 
+def synthesize(outdir: Path, images: list[Path] | None = None, iso: float = 3200.0,
+               ratios: tuple[float, ...] = (100.0, 250.0, 300.0), seed: int = 0, force: bool = False) -> list[SyntheticFrame]:
+    """Frames of the PNG files `images` (cropped to even size), or of the held-out photographs when none given."""
+    if images:
+        sources = {Path(p).stem: _even(read_png(p)) for p in images}
+    else:
+        sources = {name: load_image(name) for name in HELD_OUT_IMAGES}
+    return write_frames(outdir, sources, seed=seed, ratios=ratios, iso=iso, force=force)
+
+
+def _even(image: np.ndarray) -> np.ndarray:
+    return image[: image.shape[0] // 2 * 2, : image.shape[1] // 2 * 2]
+
+
 def write_frames(outdir: Path, images: dict[str, np.ndarray], seed: int = 0, ratios=(100.0, 250.0, 300.0),
                  iso: float = 3200.0, force: bool = False) -> list[SyntheticFrame]:
     """One frame per image, cycling through ratios and all four CFA phases."""
-    from lowlight_edge.raw.pairs import make_pair
-
     rng = np.random.default_rng(seed)
     frames = []
     for index, (name, clean) in enumerate(images.items()):

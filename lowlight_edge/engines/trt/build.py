@@ -16,6 +16,7 @@ import onnx
 from lowlight_edge.engines.trt.cuda_memory import open_cuda
 from lowlight_edge.engines.trt.meta import HW_AMPERE_PLUS, HW_NONE, EngineMeta, write_meta
 from lowlight_edge.engines.trt.profiles import Profile
+from lowlight_edge.engines.trt.trtexec import trtexec_command
 from lowlight_edge.engines.trt.versions import import_tensorrt
 from lowlight_edge.errors import ExportError, ModelError
 from lowlight_edge.fileio.atomic import atomic_output, check_writable, write_bytes
@@ -36,10 +37,17 @@ class BuildOptions:
 
 def build_engine(onnx_path: Path, engine_path: Path, options: BuildOptions, force: bool = False,
                  log: Callable[[str], None] = print) -> EngineMeta:
-    trt = import_tensorrt()
+    """Parse `onnx_path` strongly typed, build with one optimization profile, write the plan and its metadata.
+
+    The equivalent trtexec command is logged first, so the build can be cross-checked with NVIDIA's tool.
+    """
     model = validate_onnx_file(onnx_path)
-    check_writable(engine_path, force)
     input_name = model.graph.input[0].name
+    log("equivalent trtexec command:\n  " + trtexec_command(
+        onnx_path, engine_path, input_name, options.profile, options.workspace_mib, options.timing_cache,
+        options.optimization_level, options.dla_core, options.version_compatible, options.hardware_compatible))
+    trt = import_tensorrt()
+    check_writable(engine_path, force)
     logger = trt.Logger(trt.Logger.WARNING)
     builder = trt.Builder(logger)
     flags = 0

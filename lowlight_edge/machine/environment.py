@@ -6,6 +6,8 @@ import socket
 import sys
 from importlib import metadata
 
+from lowlight_edge.machine.jetson import capture_jetson
+
 
 def _cpu_model() -> str:
     try:
@@ -65,8 +67,6 @@ def _threads(requested: int | None) -> dict:
 
 
 def capture(threads: int | None = None) -> dict:
-    from lowlight_edge.bench.jetson import capture_jetson
-
     libs = ["lowlight-edge", "numpy", "onnx", "onnxruntime", "onnxruntime-gpu", "torch", "tensorrt", "pycuda",
             "cuda-python", "cuda-bindings"]
     jetson = capture_jetson()

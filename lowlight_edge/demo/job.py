@@ -1,0 +1,196 @@
+"""The main job end to end (what `make demo` runs), as seven stages on this machine.
+
+Bundled model -> synthetic DNG frames -> ONNX export (parity-checked) -> FP16 and INT8 (both targets, with the
+LPIPS fallback) -> TensorRT engines where TensorRT and a GPU exist -> enhance the frames -> validate drift ->
+benchmark the whole matrix (views, stages, memory, tiling) -> a Markdown report with tables, plots and grids.
+
+Example::
+
+    outcome = run_demo(DemoJob(runs=1))
+    outcome.files["report"]
+    # -> PosixPath('work/results/<host>/report.md')
+"""
+
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from lowlight_edge.bench.latency import Protocol
+from lowlight_edge.bench.overhead import harness_overhead
+from lowlight_edge.bench.records import skipped_record
+from lowlight_edge.bench.shapes import DEFAULT_SHAPES, SONY_RAW_SIZE
+from lowlight_edge.bench.suite import BenchPlan, annotate, bench_input, run_plan
+from lowlight_edge.demo.report import verdict, write_outputs
+from lowlight_edge.demo.variants import Variants, build_engines, make_onnx_variants
+from lowlight_edge.engines.backends import BACKENDS, default_backend
+from lowlight_edge.engines.options import RunnerOptions
+from lowlight_edge.engines.select import open_runner
+from lowlight_edge.errors import InputError
+from lowlight_edge.fileio.png import read_png, write_png
+from lowlight_edge.fileio.workspace import work_dir
+from lowlight_edge.machine import environment
+from lowlight_edge.metrics.drift import DEFAULT_BUDGETS, run_drift
+from lowlight_edge.metrics.lpips_backend import load_lpips
+from lowlight_edge.raw.datasets import folder_samples, raw_files_in
+from lowlight_edge.raw.enhance import enhance_packed
+from lowlight_edge.raw.naive import naive_render
+from lowlight_edge.raw.reader import read_raw
+from lowlight_edge.raw.scenes import HELD_OUT_IMAGES, load_image
+from lowlight_edge.raw.synth_frames import write_frames
+from lowlight_edge.train.evaluate import psnr_ssim
+from lowlight_edge.weights import default_model
+
+STAGES = 7
+# the devices each ONNX variant is timed on (its TensorRT engine, where built, always is): FP16 speed is a GPU
+# number, and the TensorRT-target INT8 graph is for TensorRT to fuse
+VARIANT_DEVICES = {"fp32": ("cpu", "gpu"), "int8-cpu": ("cpu",), "fp16": ("gpu",), "int8-tensorrt": ()}
+NOT_ON_CPU = {
+    "fp16": "ONNX Runtime has no fast FP16 CPU kernels (it emulates FP16 behind casts); FP16 speed is a GPU number",
+    "int8-tensorrt": "the TensorRT-target Q/DQ graph is for TensorRT to fuse; on the CPU use the cpu-target INT8 model",
+}
+
+
+@dataclass
+class DemoJob:
+    model: Path | None = None  # default: the bundled model
+    workdir: Path = field(default_factory=work_dir)  # models in export/demo, engines in engines/<host>/demo
+    results: Path | None = None  # default: <workdir>/results/<host>
+    shapes: list[tuple[int, int]] = field(default_factory=lambda: list(DEFAULT_SHAPES))
+    raw_size: tuple[int, int] = SONY_RAW_SIZE  # the synthetic RAW frame timed end to end
+    runs: int = 3
+    calib_count: int = 16
+    calib_shape: tuple[int, int] = (256, 256)
+    int8_budget: float = 0.01  # 0: plain INT8
+    max_tile: int = 512
+    memory: bool = True
+    threads: int | None = None
+
+    def folders(self) -> dict[str, Path]:
+        import socket
+
+        host = socket.gethostname()
+        return {"models": self.workdir / "export" / "demo", "engines": self.workdir / "engines" / host / "demo",
+                "frames": self.workdir / "demo" / "frames", "fullframe": self.workdir / "demo" / "fullframe",
+                "enhanced": self.workdir / "demo" / "enhanced",
+                "results": self.results or self.workdir / "results" / host}
+
+
+@dataclass
+class DemoOutcome:
+    files: dict[str, Path]  # report, json, csv
+    verdict: list[str]  # the lines printed last
+
+
+def run_demo(job: DemoJob, log: Callable[[str], None] = lambda _m: None) -> DemoOutcome:
+    if job.runs < 1 or job.calib_count < 1 or job.int8_budget < 0:
+        raise InputError("--runs and --calib-count must be >= 1 and --int8-budget >= 0")
+    checkpoint = Path(job.model or default_model())
+    where = job.folders()
+
+    log(f"[1/{STAGES}] synthetic DNG frames -> {where['frames']}, and a {job.raw_size[0]}x{job.raw_size[1]} RAW for "
+        "end-to-end timing")
+    frames = write_frames(where["frames"], {n: load_image(n) for n in HELD_OUT_IMAGES}, force=True)
+    full_raw = full_frame_raw(where["fullframe"], job.raw_size)
+    log(f"[2/{STAGES}] export, FP16, INT8 (tensorrt and cpu targets) of {checkpoint}")
+    variants = make_onnx_variants(checkpoint, where["models"], "synthetic:%d" % job.calib_count, job.calib_shape,
+                                  job.calib_count, job.int8_budget or None, log)
+    log(f"[3/{STAGES}] TensorRT engines")
+    build_engines(variants, where["engines"], job.shapes, log)
+    if variants.engine_skip:
+        log(f"TensorRT engines skipped: {variants.engine_skip}")
+    log(f"[4/{STAGES}] enhance the frames with PyTorch and ONNX Runtime")
+    quality = enhance_and_score(checkpoint, variants.onnx["fp32"], frames, where["enhanced"], job.threads)
+    log(f"[5/{STAGES}] validate the drift of every variant against FP32 ONNX")
+    drift = validate_variants(variants, where["frames"], where["results"] / "grids", job.threads)
+    log(f"[6/{STAGES}] benchmark the matrix at {', '.join(f'{h}x{w}' for h, w in job.shapes)} (packed), end to end "
+        f"on {full_raw.name}")
+    records, overhead = bench_variants(variants, full_raw, job)
+    log(f"[7/{STAGES}] report")
+    files = write_outputs(where["results"], records, environment.capture(job.threads), drift, quality, overhead,
+                          variants)
+    return DemoOutcome(files, verdict(records, drift, quality, files["report"]))
+
+
+def full_frame_raw(folder: Path, raw_size: tuple[int, int]) -> Path:
+    """A held-out photograph resized to the sensor size, through the same sensor model and DNG writer."""
+    from skimage.transform import resize  # scikit-image's transform module is slow to import
+
+    image = resize(load_image(HELD_OUT_IMAGES[0]), (*raw_size, 3), order=1, anti_aliasing=False).astype("float32")
+    return write_frames(folder, {"fullframe": image}, force=True)[0].dng
+
+
+def enhance_and_score(checkpoint: Path, onnx_path: Path, frames, outdir: Path, threads) -> dict:
+    """Each frame through PyTorch and ONNX Runtime; PSNR/SSIM of the model and of the naive pipeline vs truth."""
+    rows, max_diff = [], 0.0
+    with open_runner(checkpoint, threads=threads) as torch_runner, open_runner(onnx_path, threads=threads) as ort_runner:
+        for frame in frames:
+            packed = read_raw(frame.dng).pack(frame.ratio)
+            by_torch = enhance_packed(torch_runner.infer, packed, torch_runner.size_multiple)
+            by_ort = enhance_packed(ort_runner.infer, packed, ort_runner.size_multiple)
+            max_diff = max(max_diff, float(np.abs(by_torch - by_ort).max()))
+            write_png(outdir / f"{frame.dng.stem}.png", by_ort, force=True)
+            truth = read_png(frame.truth)
+            model_psnr, model_ssim = psnr_ssim(truth, by_ort)
+            naive_psnr, naive_ssim = psnr_ssim(truth, naive_render(frame.dng, frame.ratio))
+            rows.append({"frame": frame.dng.name, "phase": frame.phase, "ratio": frame.ratio, "model_psnr": model_psnr,
+                         "model_ssim": model_ssim, "naive_psnr": naive_psnr, "naive_ssim": naive_ssim})
+    mean = lambda key: sum(r[key] for r in rows) / len(rows)  # noqa: E731 - local shorthand
+    return {"frames": rows, "mean_model_psnr": mean("model_psnr"), "mean_naive_psnr": mean("naive_psnr"),
+            "max_backend_diff": max_diff}
+
+
+def validate_variants(variants: Variants, frames_dir: Path, grids_dir: Path, threads) -> list[dict]:
+    """Drift of every variant (and engine) against the FP32 ONNX, with the default budgets."""
+    from tqdm import tqdm
+
+    candidates = [variants.onnx[k] for k in ("fp16", "int8-tensorrt", "int8-cpu")] + list(variants.engines.values())
+    with ExitStack() as stack:
+        reference = stack.enter_context(open_runner(variants.onnx["fp32"], threads=threads))
+        runners = [stack.enter_context(open_runner(c, threads=threads)) for c in candidates]
+        with tqdm(total=len(raw_files_in(frames_dir)), desc="validate", unit="image", leave=False) as bar:
+            summaries, _ = run_drift(reference, runners, folder_samples(frames_dir), load_lpips(), DEFAULT_BUDGETS,
+                                     grids_dir, bar.update)
+    return [s.aggregate() for s in summaries]
+
+
+def demo_pairs(variants: Variants) -> list[tuple[Path, str]]:
+    """(model, backend) rows of the matrix: the checkpoint on every PyTorch backend, each ONNX variant on the
+    backends of the devices it is meant for, and every engine built."""
+    pairs = [(variants.checkpoint, b.name) for b in BACKENDS if b.kind == "checkpoint"]
+    for device in ("cpu", "gpu"):
+        pairs += [(variants.onnx[v], b.name) for v, devices in VARIANT_DEVICES.items() if device in devices
+                  for b in BACKENDS if b.kind == "onnx" and b.device == device]
+    return pairs + [(engine, default_backend("engine").name) for engine in variants.engines.values()]
+
+
+def bench_variants(variants: Variants, full_raw: Path, job: DemoJob):
+    onnx, shapes = variants.onnx, job.shapes
+    protocol = Protocol(warmup=1, runs=job.runs)
+    views = ("model", "compute")
+    plan = BenchPlan(models=[], shapes=shapes, pairs=demo_pairs(variants), protocol=protocol, views=views,
+                     runner=RunnerOptions(threads=job.threads), raw=full_raw, memory=job.memory)
+    records = run_plan(plan)
+    cpu_onnx, engine_backend = default_backend("onnx").name, default_backend("engine").name
+    # rows that would run here but measure nothing a CPU user deploys; their drift is validated
+    records += [skipped_record(onnx[variant], cpu_onnx, variant.split("-")[0], (1, 4, *shape), view, reason)
+                for variant, reason in NOT_ON_CPU.items() for shape in shapes for view in views]
+    if variants.engine_skip:
+        stem = variants.checkpoint.stem
+        records += [skipped_record(f"{stem}.{p}.engine", engine_backend, p.split("-")[0], (1, 4, *shape), view,
+                                   variants.engine_skip)
+                    for p in ("fp32", "fp16", "int8-tensorrt") for shape in shapes for view in views]
+    largest = max(shapes, key=lambda s: s[0] * s[1])
+    if max(largest) > job.max_tile:  # the same model tiled, to show what tiling does to latency and memory
+        overlap = max(16, min(64, job.max_tile // 4 // 16 * 16))
+        tiled = BenchPlan(models=[], shapes=[largest], pairs=[(onnx["fp32"], cpu_onnx)], protocol=protocol,
+                          views=("model",),
+                          runner=RunnerOptions(threads=job.threads, max_tile=job.max_tile, tile_overlap=overlap),
+                          memory=job.memory)
+        records += run_plan(tiled)
+    annotate(records)
+    smallest = min(shapes, key=lambda s: s[0] * s[1])  # where a fixed per-call cost would show most
+    overhead = harness_overhead(onnx["fp32"], bench_input(1, smallest, 0), rounds=3, per_round=5, threads=job.threads)
+    return records, overhead

@@ -1,0 +1,99 @@
+"""The one table of backends: every place that names, chooses, describes or compares a backend reads it.
+
+Adding a backend is one row here plus its runner class (after Ultralytics' `export_formats()` table).
+Runner selection, `--backend` help, the benchmark's skipped rows and its PyTorch baselines all come from it.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from lowlight_edge.engines.base import Runner
+from lowlight_edge.engines.options import RunnerOptions
+from lowlight_edge.engines.trt.versions import TRT_HINT
+from lowlight_edge.errors import InputError
+from lowlight_edge.model.checkpoint import CHECKPOINT_SUFFIXES
+
+# model kind -> the file suffixes that have it
+MODEL_KINDS = {"checkpoint": CHECKPOINT_SUFFIXES, "onnx": (".onnx",), "engine": (".engine", ".plan")}
+
+
+@dataclass(frozen=True)
+class Backend:
+    name: str
+    kind: str  # the model kind it runs (a key of MODEL_KINDS)
+    device: str  # "cpu" or "gpu"
+    runtime: str  # the library that runs it, as users know it
+    install: str  # what to install where it is missing
+    make: Callable[[Path, RunnerOptions], Runner]
+    default: bool = False  # the backend a file of its kind gets when none is named
+    reference: bool = False  # PyTorch eager FP32: the baseline speedups on its device are measured against
+
+
+# Runner modules are imported when a model is opened, not with the table: `lowlight-edge --help` and the
+# backend list must not load ONNX Runtime (or anything heavier).
+def _torch(device: str) -> Callable[[Path, RunnerOptions], Runner]:
+    def make(path: Path, options: RunnerOptions) -> Runner:
+        from lowlight_edge.engines.torch_runner import TorchRunner
+
+        return TorchRunner(path, device=device, threads=options.threads)
+    return make
+
+
+def _onnxruntime(provider: str) -> Callable[[Path, RunnerOptions], Runner]:
+    def make(path: Path, options: RunnerOptions) -> Runner:
+        from lowlight_edge.engines.ort_runner import OrtRunner
+
+        return OrtRunner(path, provider=provider, threads=options.threads)
+    return make
+
+
+def _tensorrt(path: Path, options: RunnerOptions) -> Runner:
+    from lowlight_edge.engines.trt.runner import TrtRunner
+
+    return TrtRunner(path, trust_engine_code=options.trust_engine_code, onnx=options.engine_onnx)
+
+
+BACKENDS: tuple[Backend, ...] = (
+    Backend("torch-cpu", "checkpoint", "cpu", "PyTorch", "pip install 'lowlight-edge[export]'", _torch("cpu"),
+            default=True, reference=True),
+    Backend("torch-cuda", "checkpoint", "gpu", "PyTorch CUDA", "a CUDA build of PyTorch", _torch("cuda"),
+            reference=True),
+    Backend("ort-cpu", "onnx", "cpu", "ONNX Runtime", "pip install onnxruntime", _onnxruntime("cpu"), default=True),
+    Backend("ort-cuda", "onnx", "gpu", "ONNX Runtime CUDA", "pip install onnxruntime-gpu (on a CUDA machine)",
+            _onnxruntime("cuda")),
+    Backend("ort-tensorrt", "onnx", "gpu", "ONNX Runtime TensorRT", "onnxruntime-gpu built with TensorRT",
+            _onnxruntime("tensorrt")),
+    Backend("tensorrt", "engine", "gpu", "TensorRT", TRT_HINT, _tensorrt, default=True),
+)
+NAMES = tuple(b.name for b in BACKENDS)
+
+
+def get_backend(name: str) -> Backend:
+    """The row called `name`, or one line listing the choices."""
+    for row in BACKENDS:
+        if row.name == name:
+            return row
+    raise InputError(f"unknown backend {name!r}; choose from {', '.join(NAMES)}")
+
+
+def default_backend(kind: str) -> Backend:
+    return next(b for b in BACKENDS if b.kind == kind and b.default)
+
+
+def reference_backend(device: str) -> Backend | None:
+    return next((b for b in BACKENDS if b.reference and b.device == device), None)
+
+
+def backends_help() -> str:
+    """The choices, for `--backend` help: name (what it runs, on what)."""
+    return "; ".join(f"{b.name} ({b.kind} files, {b.runtime})" for b in BACKENDS)
+
+
+def model_kind(path: Path) -> str:
+    suffix = Path(path).suffix.lower()
+    for kind, suffixes in MODEL_KINDS.items():
+        if suffix in suffixes:
+            return kind
+    known = ", ".join(s for suffixes in MODEL_KINDS.values() for s in suffixes)
+    raise InputError(f"cannot tell the model type of {path}: expected a file ending in one of {known}")

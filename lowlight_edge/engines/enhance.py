@@ -1,0 +1,92 @@
+"""Enhance RAW files with any model: read, pack at the file's ratio, run, write a PNG per file.
+
+What `lowlight-edge enhance` runs, and what scripts call:
+
+Example::
+
+    results = enhance(["shots/"], "out/", model="model.int8.onnx")
+    [r.target.name for r in results if r.error is None]
+    # -> ['10019_00_0.033s.png']
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from lowlight_edge.engines.options import RunnerOptions
+from lowlight_edge.engines.select import open_runner
+from lowlight_edge.errors import InputError, LowlightError
+from lowlight_edge.fileio.atomic import check_writable
+from lowlight_edge.fileio.png import write_png
+from lowlight_edge.raw.datasets import raw_files_in
+from lowlight_edge.raw.enhance import enhance_packed
+from lowlight_edge.raw.ratio import resolve_ratio
+from lowlight_edge.raw.reader import read_raw
+from lowlight_edge.weights import default_model
+
+
+@dataclass
+class Enhanced:
+    source: Path
+    target: Path
+    error: str | None = None  # why this file failed; the others are still written
+    size: tuple[int, int] | None = None  # output width, height
+    ratio: float | None = None
+    ratio_source: str = ""
+    backend: str = ""
+
+
+def collect_inputs(paths: list[Path]) -> list[Path]:
+    """RAW files named directly and those inside named folders, in order."""
+    files: list[Path] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            files += raw_files_in(path)
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise InputError(f"input not found: {path}")
+    return files
+
+
+def plan_outputs(files: list[Path], output: Path, force: bool = False) -> list[Path]:
+    """One PNG per file in `output`; refused up front when two would collide or one exists without --force."""
+    targets = [Path(output) / f"{f.stem}.png" for f in files]
+    if len(set(targets)) != len(targets):
+        raise InputError("two inputs share a file name stem; their PNGs would collide in one output folder")
+    for target in targets:
+        check_writable(target, force)
+    return targets
+
+
+def enhance(inputs: list[Path], output: Path, model: Path | None = None, backend: str | None = None,
+            options: RunnerOptions | None = None, ratio: float | None = None,
+            reference_exposure: float | None = None, bits: int = 8, force: bool = False,
+            on_file: Callable[[Enhanced], None] = lambda result: None) -> list[Enhanced]:
+    """Enhance every RAW file of `inputs` (files or folders) to `output/<stem>.png`.
+
+    Args:
+        model: checkpoint, ONNX or engine (default: the bundled model); backend: as in `open_runner`.
+        ratio: amplification; else `reference_exposure` / the file's exposure; else from a SID-style name.
+        bits: 8 or 16-bit PNG.
+        on_file: called with each file's result as it finishes (progress, printing).
+    Returns:
+        one Enhanced per file; a file that fails carries its one-line error and the others are written.
+    """
+    files = collect_inputs(inputs)
+    targets = plan_outputs(files, output, force)
+    results = []
+    with open_runner(model or default_model(), backend, options) as runner:
+        for source, target in zip(files, targets):
+            result = Enhanced(source, target, backend=runner.backend)
+            try:
+                frame = read_raw(source)
+                result.ratio, result.ratio_source = resolve_ratio(source, ratio, reference_exposure, frame.exposure_s)
+                rgb = enhance_packed(runner.infer, frame.pack(result.ratio), runner.size_multiple)
+                write_png(target, rgb, bits=bits, force=force)
+                result.size = (rgb.shape[1], rgb.shape[0])
+            except LowlightError as exc:
+                result.error = str(exc)
+            results.append(result)
+            on_file(result)
+    return results

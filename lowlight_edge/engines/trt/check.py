@@ -1,0 +1,45 @@
+"""What `lowlight-edge check` runs: the readiness rules on an ONNX file, FP16 ranges measured when asked.
+
+Example::
+
+    result = check_onnx("model.int8.onnx")
+    result.errors
+    # -> []
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import onnx
+
+from lowlight_edge.engines.trt.readiness import ERROR, WARNING, Finding, check_tensorrt
+from lowlight_edge.onnxgraph.files import validate_onnx_file
+from lowlight_edge.onnxgraph.ranges import activation_ranges
+from lowlight_edge.raw.calibration_frames import calibration_batches
+
+
+@dataclass
+class CheckResult:
+    model: Path
+    findings: list[Finding]
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == ERROR]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == WARNING]
+
+
+def check_onnx(model_path: Path, calib: str | None = None, calib_shape: tuple[int, int] = (256, 256)) -> CheckResult:
+    """TensorRT-readiness findings; with `calib`, FP16 tensors whose measured range overflows are found too."""
+    validate_onnx_file(model_path)
+    model = onnx.load(str(model_path))
+    peaks = None
+    if calib and any(t.data_type == onnx.TensorProto.FLOAT16 for t in model.graph.initializer):
+        batches = calibration_batches(calib, calib_shape, limit=8)
+        wants_fp16 = model.graph.input[0].type.tensor_type.elem_type == onnx.TensorProto.FLOAT16
+        peaks = activation_ranges(model_path, [b.astype(np.float16) if wants_fp16 else b for b in batches])
+    return CheckResult(Path(model_path), check_tensorrt(model, peaks))

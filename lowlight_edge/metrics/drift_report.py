@@ -1,0 +1,51 @@
+"""Drift results as tables: the terminal summary, the Markdown report, and each failure's one-line reason.
+
+Columns come from the metric catalog: the budgeted drift shows mean and max, every other measure its mean.
+"""
+
+import math
+from pathlib import Path
+
+from tabulate import tabulate
+
+from lowlight_edge.metrics.catalog import DRIFT, MEASURES
+
+
+def _fmt(value, digits: int = 4) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float) and math.isinf(value):
+        return "inf"
+    return f"{value:.{digits}f}"
+
+
+def drift_table_rows(aggregates: list[dict]) -> tuple[list[str], list[list[str]]]:
+    columns = [(DRIFT, "mean"), (DRIFT, "max")] + [(m, "mean") for m in MEASURES if m is not DRIFT]
+    headers = (["model", "role", "precision", "images", "non-finite"]
+               + [f"{m.header} {stat}" if m is DRIFT else m.header for m, stat in columns] + ["budget", "result"])
+    rows = []
+    for a in aggregates:
+        verdict = "-" if a["role"] == "reference" and a["passed"] else ("pass" if a["passed"] else "FAIL")
+        rows.append([Path(a["model"]).name, a["role"], a["precision"], str(a["images"]), str(a["non_finite_outputs"])]
+                    + [_fmt(a[m.key][stat], m.metric.digits) for m, stat in columns] + [_fmt(a["budget"]), verdict])
+    return headers, rows
+
+
+def render_table(aggregates: list[dict], fmt: str = "simple") -> str:
+    headers, rows = drift_table_rows(aggregates)
+    return tabulate(rows, headers=headers, tablefmt=fmt, disable_numparse=True)
+
+
+def render_markdown(aggregates: list[dict], images: list[dict]) -> str:
+    per_image = [[r["image"], Path(r["model"]).name, r["role"]] + [_fmt(r.get(m.key), m.metric.digits) for m in MEASURES]
+                 + ["yes" if r["finite"] else "NO"] for r in images]
+    return ("# Validation report\n\n" + render_table(aggregates, "github")
+            + "\n\n## Per image\n\n"
+            + tabulate(per_image, headers=["image", "model", "role", *[m.header for m in MEASURES], "finite"],
+                       tablefmt="github", disable_numparse=True) + "\n")
+
+
+def failure_reason(aggregate: dict) -> str:
+    if aggregate["non_finite_outputs"]:
+        return f"{aggregate['non_finite_outputs']} non-finite outputs"
+    return f"mean {DRIFT.header} {aggregate[DRIFT.key]['mean']:.4f} > budget {aggregate['budget']}"

@@ -1,0 +1,87 @@
+"""Validate: the accuracy drift of candidate models against a reference, on one frame source, with budgets.
+
+What `lowlight-edge validate` runs, and what scripts call:
+
+Example::
+
+    report = validate("model.fp32.onnx", ["model.int8.onnx"], synthetic=2)
+    report.failed
+    # -> []
+"""
+
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator
+
+from lowlight_edge.engines.options import RunnerOptions
+from lowlight_edge.engines.select import open_runner
+from lowlight_edge.errors import InputError
+from lowlight_edge.fileio.json_safe import json_safe
+from lowlight_edge.machine import environment
+from lowlight_edge.metrics.drift import DEFAULT_BUDGETS, run_drift
+from lowlight_edge.metrics.lpips_backend import load_lpips
+from lowlight_edge.raw import datasets
+from lowlight_edge.raw.sid import parse_sid_list
+
+SCHEMA = "lowlight-edge.validate/1"
+
+
+@dataclass
+class ValidationReport:
+    budgets: dict[str, float]
+    lpips_backend: str
+    models: list[dict]  # one aggregate per model, the reference first
+    images: list[dict]  # one row per image and model
+    environment: dict
+
+    @property
+    def failed(self) -> list[dict]:
+        return [a for a in self.models if a["passed"] is False]
+
+    def document(self) -> dict:
+        """The JSON report (non-finite numbers as null)."""
+        return json_safe({"schema": SCHEMA, "budgets": self.budgets, "lpips_backend": self.lpips_backend,
+                          "models": self.models, "images": self.images, "environment": self.environment})
+
+
+def frame_source(data: Path | None = None, sid: Path | None = None, sid_root: Path | None = None,
+                 synthetic: int | None = None, ratio: float | None = None) -> tuple[Iterator, int]:
+    """(samples, how many) from exactly one of: a RAW folder, a SID list, N synthetic held-out frames."""
+    if sum(x is not None for x in (data, sid, synthetic)) != 1:
+        raise InputError("give exactly one frame source: a RAW folder, a SID list or a number of synthetic frames")
+    if data is not None:
+        return datasets.folder_samples(data, ratio), len(datasets.raw_files_in(data))
+    if sid is not None:
+        return datasets.sid_samples(sid, sid_root), len(parse_sid_list(sid, sid_root))
+    return datasets.synthetic_samples(synthetic), synthetic
+
+
+def validate(reference: Path, candidates: list[Path], *, data: Path | None = None, sid: Path | None = None,
+             sid_root: Path | None = None, synthetic: int | None = None, ratio: float | None = None,
+             budgets: dict[str, float] | None = None, options: RunnerOptions | None = None,
+             lpips_weights: Path | None = None, lpips_onnx: Path | None = None, grids: Path | None = None,
+             on_image: Callable[[], None] = lambda: None) -> ValidationReport:
+    """Run `reference` and every candidate on the same frames; LPIPS/PSNR/SSIM drift and the budget verdicts.
+
+    Args:
+        reference: the model the candidates are compared with (usually the FP32 checkpoint or ONNX).
+        candidates: models of any kind (checkpoint, ONNX, engine).
+        data / sid (+ sid_root) / synthetic: exactly one frame source (see `frame_source`).
+        budgets: mean LPIPS drift allowed per precision (default fp32/fp16 0.002, int8 0.01).
+        options: threads, tiling and engine trust for every runner.
+        grids: a folder for one image grid per image and candidate.
+        on_image: called after each frame (progress).
+    Returns:
+        a ValidationReport; `failed` lists the candidates over budget or with non-finite outputs.
+    """
+    budgets = budgets or dict(DEFAULT_BUDGETS)
+    lpips = load_lpips(lpips_weights, lpips_onnx)
+    samples, _ = frame_source(data, sid, sid_root, synthetic, ratio)
+    with ExitStack() as stack:
+        ref_runner = stack.enter_context(open_runner(reference, options=options))
+        runners = [stack.enter_context(open_runner(c, options=options)) for c in candidates]
+        summaries, rows = run_drift(ref_runner, runners, samples, lpips, budgets, grids, on_image)
+    threads = options.threads if options else None
+    return ValidationReport(budgets, lpips.backend, [s.aggregate() for s in summaries], rows,
+                            environment.capture(threads))
