@@ -51,10 +51,10 @@ test-slow: $(STAMP) test-data
 	$(PY) -m pytest -q -m slow
 
 # On a machine with a GPU, TensorRT 10.3+/11.x and pycuda (or cuda-python): GPU tests with skips as
-# failures, engines of the bundled model, their drift and latency; results under benchmarks/results/<host>/.
+# failures, engines of the bundled model, their drift and latency; results under work/results/<host>/gpu/.
 test-gpu: $(STAMP) test-data
 	$(PY) -m pip install -q --disable-pip-version-check -e ".[trt]" || echo "note: install TensorRT/pycuda by hand (JetPack provides them)"
-	bash benchmarks/gpu/run.sh
+	bash benchmarks/scripts/gpu-tensorrt.sh
 
 demo: $(STAMP) $(LPIPS_WEIGHTS)
 	$(CLI) demo

@@ -111,3 +111,11 @@ def test_demo_runs_end_to_end_on_a_tiny_shape(tiny_checkpoint, tmp_path, capsys)
     assert "target" in last[0] and "target" in last[1] and "drift budgets" in last[2]
     assert last[-1] == f"report: {res / 'report.md'}"
     assert main(["report", str(res / "demo.json"), "-o", str(tmp_path / "merged.md")]) == 0  # demo.json merges
+
+def test_generated_files_go_to_the_work_folder_by_default(tiny_checkpoint, tmp_path, monkeypatch):
+    monkeypatch.setenv("LOWLIGHT_EDGE_WORK", str(tmp_path / "w"))
+    assert main(["export", str(tiny_checkpoint)]) == 0
+    fp32 = tmp_path / "w" / "export" / "model.fp32.onnx"
+    assert fp32.is_file()
+    assert main(["quantize", "fp16", str(fp32), "--calib", "synthetic:1", "--calib-shape", "32x32"]) == 0
+    assert (tmp_path / "w" / "export" / "model.fp16.onnx").is_file()

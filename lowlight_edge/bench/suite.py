@@ -28,6 +28,14 @@ DEFAULT_VIEWS = ("model", "compute")
 
 @dataclass
 class BenchPlan:
+    """What to measure: models x backends x views x shapes (or explicit model/backend pairs), and how.
+
+    Example::
+
+        BenchPlan(models=[Path("model.fp32.onnx"), Path("model.int8.onnx")], shapes=[(512, 512)],
+                  protocol=Protocol(warmup=2, runs=10), runner=RunnerOptions(threads=2))
+    """
+
     models: list[Path]
     shapes: list[tuple[int, int]]
     backends: list[str] | None = None  # each model runs on those of these that take its file type

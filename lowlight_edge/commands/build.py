@@ -20,7 +20,8 @@ def register(subparsers) -> None:
         "Loading checks that metadata first. The equivalent trtexec command is printed.",
     )
     p.add_argument("model", type=Path, help="ONNX model")
-    p.add_argument("-o", "--output", type=Path, required=True, help="engine to write, e.g. engines/orin/model.fp16.engine")
+    p.add_argument("-o", "--output", type=Path, default=None,
+                   help="engine to write (default: work/engines/<host>/MODEL.engine, for MODEL.onnx)")
     p.add_argument("--min-shape", type=arg_type(parse_profile_shape), default=DEFAULT_MIN, metavar="SHAPE",
                    help=f"smallest packed input, HxW or NxCxHxW (default {fmt(DEFAULT_MIN)}: a 512x512 tile)")
     p.add_argument("--opt-shape", type=arg_type(parse_profile_shape), default=DEFAULT_OPT, metavar="SHAPE",
@@ -47,10 +48,12 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from lowlight_edge.engines.trt.build import BuildOptions, build_engine
     from lowlight_edge.engines.trt.profiles import Profile
+    from lowlight_edge.fileio.workspace import engines_dir
 
     profile = Profile(args.min_shape, args.opt_shape, args.max_shape)
-    timing_cache = args.timing_cache or args.output.parent / "timing.cache"
-    build_engine(args.model, args.output, BuildOptions(profile, args.workspace, timing_cache, args.opt_level,
+    output = args.output or engines_dir(f"{args.model.stem}.engine")
+    timing_cache = args.timing_cache or output.parent / "timing.cache"
+    build_engine(args.model, output, BuildOptions(profile, args.workspace, timing_cache, args.opt_level,
                                                        args.dla_core, args.version_compatible, args.hardware_compatible),
                  force=args.force, log=say)
     return 0

@@ -16,8 +16,8 @@ def register(subparsers) -> None:
         "--tolerance (max abs diff) on two input shapes under ONNX Runtime, or nothing is written.",
     )
     p.add_argument("checkpoint", type=Path, help="generator checkpoint")
-    p.add_argument("-o", "--output", type=Path, default=Path("export/model.fp32.onnx"),
-                   help="ONNX file to write (default: export/model.fp32.onnx)")
+    p.add_argument("-o", "--output", type=Path, default=None,
+                   help="ONNX file to write (default: work/export/model.fp32.onnx)")
     p.add_argument("--opset", type=int, default=MIN_OPSET, help=f"ONNX opset, >= {MIN_OPSET} (default {MIN_OPSET})")
     p.add_argument("--no-simplify", dest="simplify", action="store_false",
                    help="skip onnxslim graph simplification (it is kept only when it preserves parity)")
@@ -29,8 +29,9 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from lowlight_edge.export.onnx_export import export_onnx
+    from lowlight_edge.fileio.workspace import export_dir
 
-    report = export_onnx(args.checkpoint, args.output, opset=args.opset, simplify=args.simplify,
+    report = export_onnx(args.checkpoint, args.output or export_dir("model.fp32.onnx"), opset=args.opset, simplify=args.simplify,
                          tolerance=args.tolerance, force=args.force, log=say)
     worst = max(report.parity, key=lambda r: r.max_abs_diff)
     say(f"wrote {report.output} (opset {report.opset}, {'simplified' if report.simplified else 'unsimplified'}; "

@@ -20,7 +20,7 @@ def register(subparsers) -> None:
                             description="Convert to FP16, keeping in FP32 the nodes whose activations measured on "
                             "calibration frames exceed the FP16 range / --margin, and numerically fragile ops. "
                             "Inputs/outputs stay FP32 unless --fp16-io.")
-    _common(fp16, default_out="export/model.fp16.onnx", calib_default="synthetic:8")
+    _common(fp16, default_out="model.fp16.onnx", calib_default="synthetic:8")
     fp16.add_argument("--margin", type=float, default=4.0, help="keep nodes in FP32 above 65504 / MARGIN (default 4)")
     fp16.add_argument("--fp16-io", action="store_true", help="FP16 inputs and outputs too")
     fp16.set_defaults(handler=run_fp16)
@@ -33,7 +33,7 @@ def register(subparsers) -> None:
                             "Calibration ranges are cached and reused for the same model and data. With "
                             "--lpips-budget, the most sensitive layers are kept in float until the LPIPS drift on "
                             "held-out frames is within budget.")
-    _common(int8, default_out="export/model.int8.onnx", calib_default=None)
+    _common(int8, default_out="model.int8.onnx", calib_default=None)
     int8.add_argument("--target", choices=("tensorrt", "cpu"), default="tensorrt", help="default tensorrt")
     int8.add_argument("--method", choices=("minmax", "percentile", "entropy"), default="percentile",
                       help="calibration method (default percentile: on the bundled model it halves minmax's drift)")
@@ -51,15 +51,22 @@ def register(subparsers) -> None:
 
 def _common(p: argparse.ArgumentParser, default_out: str, calib_default: str | None) -> None:
     p.add_argument("model", type=Path, help="FP32 ONNX model (from lowlight-edge export)")
-    p.add_argument("-o", "--output", type=Path, default=Path(default_out), help=f"output ONNX (default {default_out})")
+    p.add_argument("-o", "--output", type=Path, default=None, help=f"output ONNX (default work/export/{default_out})")
+    p.set_defaults(default_out=default_out)
     add_calibration_options(p, calib_default)
     add_force(p)
+
+
+def _output(args: argparse.Namespace) -> Path:
+    from lowlight_edge.fileio.workspace import export_dir
+
+    return args.output or export_dir(args.default_out)
 
 
 def run_fp16(args: argparse.Namespace) -> int:
     from lowlight_edge.quantize.jobs import quantize_fp16
 
-    report = quantize_fp16(args.model, args.output, args.calib, args.calib_shape, args.calib_count, args.margin,
+    report = quantize_fp16(args.model, _output(args), args.calib, args.calib_shape, args.calib_count, args.margin,
                            args.fp16_io, args.force, log=say)
     say(f"peak activation on calibration frames: {report.peak_activation:.4g} (FP16 max 65504)")
     if report.kept_fp32:
@@ -79,7 +86,7 @@ def run_int8(args: argparse.Namespace) -> int:
 
     options = Int8Options(target=args.target, method=args.method, percentile=args.percentile,
                           exclude=list(args.exclude))
-    done = quantize_int8(args.model, args.output, args.calib, args.calib_shape, args.calib_count, options,
+    done = quantize_int8(args.model, _output(args), args.calib, args.calib_shape, args.calib_count, options,
                          args.lpips_budget, args.holdout, args.calib_cache, args.lpips_weights, args.force, log=say)
     report, sensitivity = done.report, done.sensitivity
     say(f"calibration ranges {'reused from' if done.cache_hit else 'saved to'} {done.cache}")

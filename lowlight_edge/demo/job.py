@@ -85,6 +85,7 @@ class DemoOutcome:
 
 
 def run_demo(job: DemoJob, log: Callable[[str], None] = lambda _m: None) -> DemoOutcome:
+    """Run the seven stages; `log` gets one line per stage. Returns the files written and the verdict lines."""
     if job.runs < 1 or job.calib_count < 1 or job.int8_budget < 0:
         raise InputError("--runs and --calib-count must be >= 1 and --int8-budget >= 0")
     checkpoint = Path(job.model or default_model())

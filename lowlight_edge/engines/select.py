@@ -19,6 +19,13 @@ def open_runner(path: Path, backend: str | None = None, options: RunnerOptions |
 
     `backend` defaults to the default backend of the file's kind (checkpoint -> torch-cpu, .onnx ->
     ort-cpu, .engine -> tensorrt). `fields` override single options: `open_runner(model, threads=2)`.
+    Returns an inactive Runner: entering it loads the model, `infer(packed [N, 4, h, w])` returns the network's
+    RGB output [N, 3, 2h, 2w].
+
+    Example::
+
+        with open_runner("model.int8.onnx", threads=2) as runner:
+            rgb = runner.infer(packed)
     """
     options = replace(options or RunnerOptions(), **fields)
     path = Path(path)

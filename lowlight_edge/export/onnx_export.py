@@ -50,6 +50,20 @@ def export_onnx(
     force: bool = False,
     log: Callable[[str], None] = lambda _msg: None,
 ) -> ExportReport:
+    """Export a generator checkpoint to FP32 ONNX (dynamic N, H, W), gated on parity with PyTorch.
+
+    Args:
+        checkpoint: `.safetensors` or a weights-only `.pt`/`.pth` (never unpickled freely).
+        output: the ONNX file; written only when onnx.checker and the parity gate pass.
+        simplify: try onnxslim, kept only when it preserves parity.
+        tolerance: the gate's max |ONNX - PyTorch| on two input shapes.
+    Returns:
+        an ExportReport: opset, whether it was simplified, the parity results per shape.
+
+    Example::
+
+        export_onnx(default_model(), "work/export/model.fp32.onnx")
+    """
     torch = require("torch", "export")
     if opset < MIN_OPSET:
         raise ExportError(f"--opset must be >= {MIN_OPSET} (got {opset})")

@@ -39,7 +39,15 @@ def build_engine(onnx_path: Path, engine_path: Path, options: BuildOptions, forc
                  log: Callable[[str], None] = print) -> EngineMeta:
     """Parse `onnx_path` strongly typed, build with one optimization profile, write the plan and its metadata.
 
-    The equivalent trtexec command is logged first, so the build can be cross-checked with NVIDIA's tool.
+    The precision comes from the ONNX (FP16 graph, INT8 Q/DQ), never from builder flags. The equivalent trtexec
+    command is logged first, so the build can be cross-checked with NVIDIA's tool.
+
+    Returns:
+        the EngineMeta written beside the plan (`ENGINE.json`): TensorRT version, GPU, precision, profile.
+
+    Example::
+
+        build_engine("model.fp16.onnx", "work/engines/orin/model.fp16.engine", BuildOptions(Profile()))
     """
     model = validate_onnx_file(onnx_path)
     input_name = model.graph.input[0].name

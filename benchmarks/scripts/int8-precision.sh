@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Speed / drift of FP32, FP16 and both INT8 targets of the bundled default model, on this machine.
-# Usage (from the repository root, after `make venv`): bash benchmarks/issue5/run.sh
+# Speed and drift of FP32, FP16 and both INT8 targets of the bundled default model, on this machine.
+# Usage (from the repository root, after `make venv`): bash benchmarks/scripts/int8-precision.sh [OUTDIR]
+# Models go to work/export/int8/; results to OUTDIR (default work/results/<host>/int8). Recorded run:
+# benchmarks/results/2026-11-27-cpu2core-int8/.
 set -euo pipefail
 LE=.venv/bin/lowlight-edge
-OUT=benchmarks/issue5
-W=export/issue5
-mkdir -p "$W"
+OUT=${1:-work/results/$(hostname)/int8}
+W=work/export/int8
+mkdir -p "$W" "$OUT"
 $LE export lowlight_edge/weights/default.safetensors -o $W/default.fp32.onnx --force
 $LE quantize fp16 $W/default.fp32.onnx -o $W/default.fp16.onnx --calib synthetic:16 --force
 $LE quantize int8 $W/default.fp32.onnx -o $W/default.int8-trt.onnx --target tensorrt --calib synthetic:16 --force
