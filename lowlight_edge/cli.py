@@ -31,6 +31,7 @@ from lowlight_edge.version import __version__
 COMMANDS = [init, export, quantize, check, build, bench, enhance, inspect, synth, train, weights, metrics, validate,
             report, demo]
 PROG = "lowlight-edge"
+INTERNAL_ERROR = 3  # exit code of an unexpected exception: a bug, told apart from bad input (2) and the machine (1)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -69,10 +70,21 @@ def main(argv: list[str] | None = None) -> int:
             raise
         _fail(f"{type(exc).__name__}: {exc} (rerun with --debug for the traceback)")
         return 1
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: a bug, still one line, never a traceback
+        if args.debug:
+            raise
+        _fail(f"internal error ({type(exc).__name__}: {_short(str(exc))}); this is a bug in lowlight-edge: rerun "
+              "with --debug for the traceback and report it")
+        return INTERNAL_ERROR
 
 
 def _fail(message: str) -> None:
     print(f"{PROG}: error: {message}", file=sys.stderr)
+
+
+def _short(text: str, limit: int = 300) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 3] + "..."
 
 
 if __name__ == "__main__":

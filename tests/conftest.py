@@ -57,3 +57,14 @@ def tiny_onnx(tiny_checkpoint, tmp_path_factory):
     path = tmp_path_factory.mktemp("onnx") / "tiny.fp32.onnx"
     export_onnx(tiny_checkpoint, path)
     return path
+
+
+@pytest.fixture(scope="session")
+def default_onnx(tmp_path_factory):
+    """The bundled (trained) model as FP32 ONNX: its output depends on its input, unlike the tiny model's."""
+    from lowlight_edge.export.onnx_export import export_onnx
+    from lowlight_edge.weights import default_model
+
+    path = tmp_path_factory.mktemp("default") / "default.fp32.onnx"
+    export_onnx(default_model(), path)
+    return path

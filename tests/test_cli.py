@@ -81,6 +81,8 @@ def test_bad_arguments_exit_nonzero(tiny_onnx, capsys):
 def test_demo_runs_end_to_end_on_a_tiny_shape(tiny_checkpoint, tmp_path, capsys):
     import json
 
+    from lowlight_edge.machine.cpu import int8_dot_product
+
     res = tmp_path / "res"
     code = main(["demo", "--model", str(tiny_checkpoint), "--workdir", str(tmp_path / "work"), "--results", str(res),
                  "--shape", "32x32", "--shape", "64x96", "--raw-size", "64x96", "--runs", "1", "--threads", "1",
@@ -104,7 +106,16 @@ def test_demo_runs_end_to_end_on_a_tiny_shape(tiny_checkpoint, tmp_path, capsys)
                     "skipped: ", "## Image grids"):
         assert section in report
     assert (res / "latency.png").is_file() and (res / "stages.png").is_file() and (res / "bench.csv").is_file()
-    assert len(list((res / "grids").glob("*.png"))) == 2 * 3  # two frames x three candidates
+    # OpenVINO is a core dependency: the INT8 graphs are timed and validated under it too, the tensorrt-target one
+    # only where the CPU has INT8 dot products (elsewhere a skipped row says why)
+    assert {("ov-cpu", "fp32"), ("ov-cpu", "int8")} <= ran
+    under_openvino = sorted(Path(d["model"]).name.split(".")[1] for d in doc["drift"] if d["backend"] == "ov-cpu")
+    if int8_dot_product():
+        assert under_openvino == ["int8-cpu", "int8-tensorrt"]
+    else:
+        assert under_openvino == ["int8-cpu"]
+        assert any(r["backend"] == "ov-cpu" and "VNNI" in (r["skipped"] or "") for r in rows)
+    assert len(list((res / "grids").glob("*.png"))) == 2 * (3 + len(under_openvino))  # two frames x each candidate
     err = capsys.readouterr().err
     assert "TensorRT engines skipped" in err
     last = err.strip().splitlines()[-5:]  # two shapes, drift, quality, where the report is
@@ -119,3 +130,18 @@ def test_generated_files_go_to_the_work_folder_by_default(tiny_checkpoint, tmp_p
     assert fp32.is_file()
     assert main(["quantize", "fp16", str(fp32), "--calib", "synthetic:1", "--calib-shape", "32x32"]) == 0
     assert (tmp_path / "w" / "export" / "model.fp16.onnx").is_file()
+
+
+def test_an_unexpected_exception_is_one_line_with_its_own_exit_code(monkeypatch, tmp_path, capsys):
+    from lowlight_edge.commands import inspect
+
+    def broken(args):
+        raise KeyError("a bug's own words\nspanning lines")
+
+    monkeypatch.setattr(inspect, "run", broken)
+    code = main(["inspect", str(tmp_path / "x.dng")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 3 and len(err) == 1 and "Traceback" not in err[0]
+    assert err[0].startswith("lowlight-edge: error: internal error (KeyError:") and "--debug" in err[0]
+    with pytest.raises(KeyError):
+        main(["--debug", "inspect", str(tmp_path / "x.dng")])

@@ -5,6 +5,8 @@
 # 11.x), pycuda or cuda-python, a GPU. Usage: bash benchmarks/scripts/gpu-tensorrt.sh [OUTDIR]
 set -euo pipefail
 LE=.venv/bin/lowlight-edge
+export LOWLIGHT_EDGE_CACHE=${LOWLIGHT_EDGE_CACHE:-$PWD/.cache/lowlight-edge}  # where `make test`/`make demo` put the LPIPS weights
+$LE weights fetch  # a no-op when they are there
 HOST=$(hostname)
 OUT=${1:-work/results/$HOST/gpu}
 X=work/export/gpu

@@ -5,6 +5,8 @@
 # benchmarks/results/2026-11-27-cpu2core-int8/.
 set -euo pipefail
 LE=.venv/bin/lowlight-edge
+export LOWLIGHT_EDGE_CACHE=${LOWLIGHT_EDGE_CACHE:-$PWD/.cache/lowlight-edge}  # where `make test`/`make demo` put the LPIPS weights
+$LE weights fetch  # a no-op when they are there
 OUT=${1:-work/results/$(hostname)/int8}
 W=work/export/int8
 mkdir -p "$W" "$OUT"

@@ -16,7 +16,7 @@ from lowlight_edge.bench.memory import peak_memory
 from lowlight_edge.bench.pipeline import end_to_end
 from lowlight_edge.bench.records import BenchRecord, attach_speedups, skipped_record
 from lowlight_edge.bench.stats import summarize
-from lowlight_edge.engines.backends import default_backend, get_backend, model_kind
+from lowlight_edge.engines.backends import backends_for, model_kind
 from lowlight_edge.engines.options import RunnerOptions
 from lowlight_edge.engines.select import declared_precision, open_runner
 from lowlight_edge.errors import BackendUnavailable, MissingDependency
@@ -55,12 +55,6 @@ def bench_input(batch: int, shape: tuple[int, int], seed: int) -> np.ndarray:
     """A seeded packed frame in [0, 1]; every model sees the identical array for a given shape."""
     rng = np.random.default_rng(seed)
     return rng.random((batch, 4, *shape), dtype=np.float32)
-
-
-def backends_for(model: Path, wanted: list[str] | None) -> list[str]:
-    kind = model_kind(model)
-    chosen = [name for name in (wanted or []) if get_backend(name).kind == kind]
-    return chosen or [default_backend(kind).name]
 
 
 def run_plan(plan: BenchPlan, show_progress: bool = True) -> list[BenchRecord]:
@@ -128,7 +122,8 @@ def _timed_record(runner, model, packed: np.ndarray, view: str, plan: BenchPlan,
         model=str(model), backend=runner.backend, precision=runner.precision, shape=list(packed.shape),
         warmup=len(run.warmup_ms), runs=len(run.times_ms), threads=plan.runner.threads,
         source_sha256=runner.source_sha256, stats=summarize(run.times_ms), times_ms=[round(t, 4) for t in run.times_ms], mode=view, timer=run.timer,
-        host_times_ms=[round(t, 4) for t in run.host_ms] if run.timer != "host" else None, **common,
+        host_times_ms=[round(t, 4) for t in run.host_ms] if run.timer != "host" else None, notes=runner.settings(),
+        **common,
     )
 
 
@@ -143,7 +138,8 @@ def _end_to_end_record(runner, model, plan: BenchPlan, ratio: float, on_step) ->
         model=str(model), backend=runner.backend, precision=runner.precision, shape=list(shape), warmup=warmup,
         runs=runs, threads=plan.runner.threads, source_sha256=runner.source_sha256, stats=summarize(totals),
         times_ms=[round(t, 4) for t in totals], mode="end-to-end", stages=stages, max_tile=plan.runner.max_tile,
-        notes=[f"RAW file {plan.raw.name}, ratio {ratio:g}" + (", PNG encoding included" if plan.encode else "")],
+        notes=[f"RAW file {plan.raw.name}, ratio {ratio:g}" + (", PNG encoding included" if plan.encode else ""),
+               *runner.settings()],
     )
 
 

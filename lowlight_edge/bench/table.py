@@ -31,6 +31,7 @@ def _note(r: BenchRecord) -> str:
         parts.append(r.timer)
     if r.memory and "error" in r.memory:
         parts.append(r.memory["error"])
+    parts += [n for n in r.notes if not n.startswith("RAW file")]  # runtime settings (the RAW file is in the stages)
     return "; ".join(parts)
 
 
@@ -85,7 +86,9 @@ def render(records: list[BenchRecord], fmt: str = "simple") -> str:
 
 def environment_lines(environment: dict) -> list[str]:
     libs = ", ".join(f"{k} {v}" for k, v in environment.get("libraries", {}).items() if v)
-    lines = [f"- CPU: {environment.get('cpu')} ({environment.get('cpu_count')} cores), {environment.get('memory_gib')} GiB",
+    dot = {True: ", INT8 dot products", False: ", no INT8 dot products (VNNI)"}.get(environment.get("cpu_int8_dot_product"), "")
+    lines = [f"- CPU: {environment.get('cpu')} ({environment.get('cpu_count')} cores{dot}), "
+             f"{environment.get('memory_gib')} GiB",
              f"- GPU: {environment.get('gpu') or 'none'}", f"- Libraries: {libs}",
              f"- Threads: {environment.get('threads', {})}", f"- Command: `{environment.get('command')}`"]
     jetson = environment.get("jetson")

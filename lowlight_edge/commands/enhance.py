@@ -18,7 +18,7 @@ def register(subparsers) -> None:
     p.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="RAW files or folders of RAW files")
     p.add_argument("-o", "--output", type=Path, required=True, metavar="OUTDIR", help="folder for the PNG files")
     p.add_argument("--model", type=Path, default=None, help="checkpoint, ONNX or engine (default: the bundled model)")
-    add_backend(p)
+    add_backend(p, default="the fastest runtime installed here for the model's file type")
     p.add_argument("--ratio", type=float, default=None, help="amplification ratio (e.g. 100, 250, 300)")
     p.add_argument("--reference-exposure", type=float, default=None, metavar="SECONDS",
                    help="ratio = this / the input's exposure time (capped at 300 as in SID)")
@@ -31,9 +31,19 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from lowlight_edge.engines.backends import fastest_backend
     from lowlight_edge.engines.enhance import collect_inputs, enhance
+    from lowlight_edge.weights import default_model
 
     count = len(collect_inputs(args.inputs))
+    if args.backend is None:
+        chosen, passed_over = fastest_backend(args.model or default_model())
+        args.backend = chosen.name
+        say(f"using {chosen.name} ({chosen.runtime}), the fastest runtime that can run this model here; "
+            "--backend to choose another")
+        for line in passed_over:
+            if "not installed" not in line and "sees no" not in line and "has no" not in line:
+                say(f"  not {line}")
     with tqdm(total=count, desc="enhance", unit="file", disable=count < 2) as bar:
         results = enhance(args.inputs, args.output, args.model, args.backend, runner_options_from(args), args.ratio,
                           args.reference_exposure, args.bits, args.force, on_file=lambda r: (_report(r), bar.update()))

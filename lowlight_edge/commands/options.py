@@ -22,10 +22,12 @@ def add_force(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--force", action="store_true", help="overwrite output files that already exist")
 
 
-def add_backend(parser: argparse.ArgumentParser, repeatable: bool = False) -> None:
-    what = "backend(s) to run, repeatable" if repeatable else "force a backend"
+def add_backend(parser: argparse.ArgumentParser, repeatable: bool = False,
+                default: str = "ort-cpu for ONNX, torch-cpu for checkpoints, tensorrt for engines") -> None:
+    what = "backend(s) to run, repeatable; each model runs on those that take its file type" if repeatable \
+        else "the backend to run on"
     parser.add_argument("--backend", action="append" if repeatable else "store", default=None, metavar="NAME",
-                        help=f"{what}: {backends_help()} (default: the first of each file type)")
+                        help=f"{what}: {backends_help()} (default: {default})")
 
 
 def add_threads(parser: argparse.ArgumentParser) -> None:

@@ -5,7 +5,13 @@ import json
 from pathlib import Path
 
 from lowlight_edge.commands.common import LazyBar, say
-from lowlight_edge.commands.options import add_force, add_lpips_options, add_runner_options, runner_options_from
+from lowlight_edge.commands.options import (
+    add_backend,
+    add_force,
+    add_lpips_options,
+    add_runner_options,
+    runner_options_from,
+)
 
 
 def register(subparsers) -> None:
@@ -32,6 +38,7 @@ def register(subparsers) -> None:
     p.add_argument("--grids", type=Path, default=None, metavar="DIR",
                    help="write an image grid PNG per image and candidate (input, reference, candidate, "
                    "|difference|, LPIPS map)")
+    add_backend(p, repeatable=True)
     add_lpips_options(p)
     add_runner_options(p)
     add_force(p)
@@ -50,16 +57,16 @@ def run(args: argparse.Namespace) -> int:
             check_writable(path, args.force)  # fail before minutes of inference, not after
     _, total = frame_source(args.data, args.sid, args.sid_root, args.synthetic, args.ratio)
     with LazyBar(total=total, desc="validate", unit="image") as bar:
-        report = validate(args.reference, args.candidate, data=args.data, sid=args.sid, sid_root=args.sid_root,
+        report = validate(args.reference, args.candidate, backends=args.backend, data=args.data, sid=args.sid, sid_root=args.sid_root,
                           synthetic=args.synthetic, ratio=args.ratio, budgets=budgets, options=runner_options_from(args),
                           lpips_weights=args.lpips_weights, lpips_onnx=args.lpips_onnx, grids=args.grids,
                           on_image=bar.update)
-    print(render_table(report.models))
+    print(render_table(report.models, skipped=report.skipped))
     if args.json:
         write_text(args.json, json.dumps(report.document(), indent=2) + "\n", args.force)
         say(f"wrote {args.json}")
     if args.markdown:
-        write_text(args.markdown, render_markdown(report.models, report.images), args.force)
+        write_text(args.markdown, render_markdown(report.models, report.images, report.skipped), args.force)
         say(f"wrote {args.markdown}")
     for a in report.failed:
         say(f"FAIL {a['model']}: {failure_reason(a)}")

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
+from tqdm import tqdm
 
 from lowlight_edge.bench.latency import Protocol
 from lowlight_edge.bench.overhead import harness_overhead
@@ -25,7 +26,7 @@ from lowlight_edge.bench.shapes import DEFAULT_SHAPES, SONY_RAW_SIZE
 from lowlight_edge.bench.suite import BenchPlan, annotate, bench_input, run_plan
 from lowlight_edge.demo.report import verdict, write_outputs
 from lowlight_edge.demo.variants import Variants, build_engines, make_onnx_variants
-from lowlight_edge.engines.backends import BACKENDS, default_backend
+from lowlight_edge.engines.backends import BACKENDS, Backend, default_backend, usable
 from lowlight_edge.engines.options import RunnerOptions
 from lowlight_edge.engines.select import open_runner
 from lowlight_edge.errors import InputError
@@ -44,13 +45,22 @@ from lowlight_edge.train.evaluate import psnr_ssim
 from lowlight_edge.weights import default_model
 
 STAGES = 7
-# the devices each ONNX variant is timed on (its TensorRT engine, where built, always is): FP16 speed is a GPU
-# number, and the TensorRT-target INT8 graph is for TensorRT to fuse
-VARIANT_DEVICES = {"fp32": ("cpu", "gpu"), "int8-cpu": ("cpu",), "fp16": ("gpu",), "int8-tensorrt": ()}
-NOT_ON_CPU = {
+NOT_ON_ORT_CPU = {
     "fp16": "ONNX Runtime has no fast FP16 CPU kernels (it emulates FP16 behind casts); FP16 speed is a GPU number",
-    "int8-tensorrt": "the TensorRT-target Q/DQ graph is for TensorRT to fuse; on the CPU use the cpu-target INT8 model",
+    "int8-tensorrt": "ONNX Runtime's CPU kernels want the cpu-target INT8 graph; this Q/DQ graph is for TensorRT and "
+                     "OpenVINO",
 }
+
+
+def times_variant(variant: str, backend: Backend) -> bool:
+    """Which ONNX variant each runtime is timed on (engines, where built, always are): ONNX Runtime's CPU kernels
+    want the cpu-target INT8 graph; OpenVINO runs both INT8 graphs (the tensorrt-target one only where the CPU
+    has INT8 dot products: see ov_runner.saturation_risk); FP16 speed is a GPU number."""
+    openvino = backend.runtime.startswith("OpenVINO")
+    return {"fp32": True,
+            "fp16": backend.device == "gpu",
+            "int8-cpu": backend.device == "cpu",
+            "int8-tensorrt": openvino or backend.name == "ort-tensorrt"}[variant]
 
 
 @dataclass
@@ -143,14 +153,23 @@ def enhance_and_score(checkpoint: Path, onnx_path: Path, frames, outdir: Path, t
             "max_backend_diff": max_diff}
 
 
+def drift_candidates(variants: Variants) -> list[tuple[Path, str]]:
+    """Every reduced-precision variant on its kind's default backend (ONNX Runtime simulates the Q/DQ graph
+    exactly), and again on every other CPU runtime installed here that is timed on it: drift is measured on what
+    actually runs. Engines on TensorRT."""
+    pairs = [(variants.onnx[v], default_backend("onnx").name) for v in ("fp16", "int8-tensorrt", "int8-cpu")]
+    pairs += [(variants.onnx[v], b.name) for b in BACKENDS for v in ("int8-tensorrt", "int8-cpu")
+              if b.kind == "onnx" and b.device == "cpu" and not b.default and times_variant(v, b)
+              and usable(b, variants.onnx[v]) is None]
+    return pairs + [(engine, default_backend("engine").name) for engine in variants.engines.values()]
+
+
 def validate_variants(variants: Variants, frames_dir: Path, grids_dir: Path, threads) -> list[dict]:
     """Drift of every variant (and engine) against the FP32 ONNX, with the default budgets."""
-    from tqdm import tqdm
-
-    candidates = [variants.onnx[k] for k in ("fp16", "int8-tensorrt", "int8-cpu")] + list(variants.engines.values())
     with ExitStack() as stack:
         reference = stack.enter_context(open_runner(variants.onnx["fp32"], threads=threads))
-        runners = [stack.enter_context(open_runner(c, threads=threads)) for c in candidates]
+        runners = [stack.enter_context(open_runner(model, backend, threads=threads))
+                   for model, backend in drift_candidates(variants)]
         with tqdm(total=len(raw_files_in(frames_dir)), desc="validate", unit="image", leave=False) as bar:
             summaries, _ = run_drift(reference, runners, folder_samples(frames_dir), load_lpips(), DEFAULT_BUDGETS,
                                      grids_dir, bar.update)
@@ -161,9 +180,8 @@ def demo_pairs(variants: Variants) -> list[tuple[Path, str]]:
     """(model, backend) rows of the matrix: the checkpoint on every PyTorch backend, each ONNX variant on the
     backends of the devices it is meant for, and every engine built."""
     pairs = [(variants.checkpoint, b.name) for b in BACKENDS if b.kind == "checkpoint"]
-    for device in ("cpu", "gpu"):
-        pairs += [(variants.onnx[v], b.name) for v, devices in VARIANT_DEVICES.items() if device in devices
-                  for b in BACKENDS if b.kind == "onnx" and b.device == device]
+    pairs += [(variants.onnx[v], b.name) for b in BACKENDS if b.kind == "onnx" for v in variants.onnx
+              if times_variant(v, b)]
     return pairs + [(engine, default_backend("engine").name) for engine in variants.engines.values()]
 
 
@@ -177,7 +195,7 @@ def bench_variants(variants: Variants, full_raw: Path, job: DemoJob):
     cpu_onnx, engine_backend = default_backend("onnx").name, default_backend("engine").name
     # rows that would run here but measure nothing a CPU user deploys; their drift is validated
     records += [skipped_record(onnx[variant], cpu_onnx, variant.split("-")[0], (1, 4, *shape), view, reason)
-                for variant, reason in NOT_ON_CPU.items() for shape in shapes for view in views]
+                for variant, reason in NOT_ON_ORT_CPU.items() for shape in shapes for view in views]
     if variants.engine_skip:
         stem = variants.checkpoint.stem
         records += [skipped_record(f"{stem}.{p}.engine", engine_backend, p.split("-")[0], (1, 4, *shape), view,

@@ -34,7 +34,8 @@ def verdict(records: list[BenchRecord], drift: list[dict], quality: dict, report
                      + (f" ({r.speedup_vs_torch:.2f}x PyTorch eager FP32)" if r.speedup_vs_torch else ""))
     candidates = [d for d in drift if d["role"] == "candidate"]
     failed = [d for d in candidates if not d["passed"]]
-    parts = ", ".join(f"{Path(d['model']).name} {d['lpips_drift']['mean']:.4f}/{d['budget']}" for d in candidates)
+    parts = ", ".join(f"{Path(d['model']).name} ({d['backend']}) {d['lpips_drift']['mean']:.4f}/{d['budget']}"
+                      for d in candidates)
     lines.append(f"drift budgets (mean LPIPS vs FP32 / budget): {'all met' if not failed else f'{len(failed)} FAILED'}: {parts}")
     lines.append(f"quality: model {quality['mean_model_psnr']:.2f} dB vs naive pipeline {quality['mean_naive_psnr']:.2f} dB "
                  f"PSNR on {len(quality['frames'])} held-out frames")

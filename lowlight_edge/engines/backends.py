@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from lowlight_edge.engines import probes
 from lowlight_edge.engines.base import Runner
 from lowlight_edge.engines.options import RunnerOptions
 from lowlight_edge.engines.trt.versions import TRT_HINT
@@ -22,11 +23,14 @@ MODEL_KINDS = {"checkpoint": CHECKPOINT_SUFFIXES, "onnx": (".onnx",), "engine": 
 class Backend:
     name: str
     kind: str  # the model kind it runs (a key of MODEL_KINDS)
-    device: str  # "cpu" or "gpu"
+    device: str  # "cpu", "gpu" or "npu"
     runtime: str  # the library that runs it, as users know it
     install: str  # what to install where it is missing
     make: Callable[[Path, RunnerOptions], Runner]
-    default: bool = False  # the backend a file of its kind gets when none is named
+    probe: Callable[[], str | None]  # None when it can run here, else why not (cheap: no model is loaded)
+    speed_rank: int  # lower runs this kind of model faster (measured: docs/performance.md)
+    suits: Callable[[Path], str | None] = lambda model: None  # None when it should run this model here, else why not
+    default: bool = False  # the backend a file of its kind gets in bench and validate when none is named
     reference: bool = False  # PyTorch eager FP32: the baseline speedups on its device are measured against
 
 
@@ -48,6 +52,22 @@ def _onnxruntime(provider: str) -> Callable[[Path, RunnerOptions], Runner]:
     return make
 
 
+def _openvino(device: str) -> Callable[[Path, RunnerOptions], Runner]:
+    def make(path: Path, options: RunnerOptions) -> Runner:
+        from lowlight_edge.engines.ov_runner import OpenVinoRunner
+
+        return OpenVinoRunner(path, device=device, threads=options.threads)
+    return make
+
+
+def _openvino_suits(device: str) -> Callable[[Path], str | None]:
+    def suits(model: Path) -> str | None:
+        from lowlight_edge.engines.ov_runner import model_metadata, saturation_risk
+
+        return saturation_risk(model_metadata(model), device)
+    return suits
+
+
 def _tensorrt(path: Path, options: RunnerOptions) -> Runner:
     from lowlight_edge.engines.trt.runner import TrtRunner
 
@@ -56,15 +76,23 @@ def _tensorrt(path: Path, options: RunnerOptions) -> Runner:
 
 BACKENDS: tuple[Backend, ...] = (
     Backend("torch-cpu", "checkpoint", "cpu", "PyTorch", "pip install 'lowlight-edge[export]'", _torch("cpu"),
-            default=True, reference=True),
+            lambda: probes.torch_device("cpu"), speed_rank=1, default=True, reference=True),
     Backend("torch-cuda", "checkpoint", "gpu", "PyTorch CUDA", "a CUDA build of PyTorch", _torch("cuda"),
-            reference=True),
-    Backend("ort-cpu", "onnx", "cpu", "ONNX Runtime", "pip install onnxruntime", _onnxruntime("cpu"), default=True),
+            lambda: probes.torch_device("cuda"), speed_rank=0, reference=True),
+    Backend("ort-cpu", "onnx", "cpu", "ONNX Runtime", "pip install onnxruntime", _onnxruntime("cpu"),
+            lambda: None, speed_rank=4, default=True),
     Backend("ort-cuda", "onnx", "gpu", "ONNX Runtime CUDA", "pip install onnxruntime-gpu (on a CUDA machine)",
-            _onnxruntime("cuda")),
+            _onnxruntime("cuda"), lambda: probes.onnxruntime_provider("CUDAExecutionProvider"), speed_rank=1),
     Backend("ort-tensorrt", "onnx", "gpu", "ONNX Runtime TensorRT", "onnxruntime-gpu built with TensorRT",
-            _onnxruntime("tensorrt")),
-    Backend("tensorrt", "engine", "gpu", "TensorRT", TRT_HINT, _tensorrt, default=True),
+            _onnxruntime("tensorrt"), lambda: probes.onnxruntime_provider("TensorrtExecutionProvider"), speed_rank=0),
+    Backend("ov-cpu", "onnx", "cpu", "OpenVINO", "pip install openvino", _openvino("cpu"),
+            lambda: probes.openvino_device("CPU"), speed_rank=3, suits=_openvino_suits("cpu")),
+    Backend("ov-gpu", "onnx", "gpu", "OpenVINO GPU (Intel)", "pip install openvino, and Intel's GPU driver",
+            _openvino("gpu"), lambda: probes.openvino_device("GPU"), speed_rank=2),
+    Backend("ov-npu", "onnx", "npu", "OpenVINO NPU (Intel)", "pip install openvino, and Intel's NPU driver",
+            _openvino("npu"), lambda: probes.openvino_device("NPU"), speed_rank=2),
+    Backend("tensorrt", "engine", "gpu", "TensorRT", TRT_HINT, _tensorrt, probes.tensorrt, speed_rank=0,
+            default=True),
 )
 NAMES = tuple(b.name for b in BACKENDS)
 
@@ -79,6 +107,30 @@ def get_backend(name: str) -> Backend:
 
 def default_backend(kind: str) -> Backend:
     return next(b for b in BACKENDS if b.kind == kind and b.default)
+
+
+def backends_for(model: Path, wanted: list[str] | None) -> list[str]:
+    """The backends of `wanted` (in the given order) that run `model`'s kind; its kind's default when none do."""
+    kind = model_kind(model)
+    chosen = [name for name in (wanted or []) if get_backend(name).kind == kind]
+    return chosen or [default_backend(kind).name]
+
+
+def usable(row: Backend, model: Path) -> str | None:
+    """None when `row` can and should run `model` here, else the reason."""
+    return row.probe() or row.suits(model)
+
+
+def fastest_backend(model: Path) -> tuple[Backend, list[str]]:
+    """The fastest backend that can run `model` here, and why each faster one cannot."""
+    kind = model_kind(model)
+    skipped = []
+    for row in sorted((b for b in BACKENDS if b.kind == kind), key=lambda b: b.speed_rank):
+        reason = usable(row, model)
+        if reason is None:
+            return row, skipped
+        skipped.append(f"{row.name}: {reason}")
+    return default_backend(kind), skipped
 
 
 def reference_backend(device: str) -> Backend | None:

@@ -74,6 +74,10 @@ class Runner(ABC):
         host clock can time it. Runners without such a view raise NotImplementedError with the reason."""
         raise NotImplementedError(f"{self.backend} has no compute-only view")
 
+    def settings(self) -> list[str]:
+        """Runtime settings a result must record beside it (e.g. OpenVINO's inference precision), as short notes."""
+        return []
+
     def peak_device_mib(self) -> float | None:
         """Peak device memory this runner allocated, where its library can tell (None: host only, or unknown)."""
         return None

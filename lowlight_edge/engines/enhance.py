@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from lowlight_edge.engines.backends import fastest_backend
 from lowlight_edge.engines.options import RunnerOptions
 from lowlight_edge.engines.select import open_runner
 from lowlight_edge.errors import InputError, LowlightError
@@ -66,7 +67,9 @@ def enhance(inputs: list[Path], output: Path, model: Path | None = None, backend
     """Enhance every RAW file of `inputs` (files or folders) to `output/<stem>.png`.
 
     Args:
-        model: checkpoint, ONNX or engine (default: the bundled model); backend: as in `open_runner`.
+        model: checkpoint, ONNX or engine (default: the bundled model).
+        backend: as in `open_runner`; default: the fastest runtime installed here for the model's kind
+            (`fastest_backend`: OpenVINO before ONNX Runtime on a CPU, a GPU runtime where one can run).
         ratio: amplification; else `reference_exposure` / the file's exposure; else from a SID-style name.
         bits: 8 or 16-bit PNG.
         on_file: called with each file's result as it finishes (progress, printing).
@@ -75,8 +78,10 @@ def enhance(inputs: list[Path], output: Path, model: Path | None = None, backend
     """
     files = collect_inputs(inputs)
     targets = plan_outputs(files, output, force)
+    model = Path(model or default_model())
+    backend = backend or fastest_backend(model)[0].name
     results = []
-    with open_runner(model or default_model(), backend, options) as runner:
+    with open_runner(model, backend, options) as runner:
         for source, target in zip(files, targets):
             result = Enhanced(source, target, backend=runner.backend)
             try:

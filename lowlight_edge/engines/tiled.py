@@ -103,6 +103,9 @@ class TiledRunner(Runner):
     def _infer(self, packed: np.ndarray) -> np.ndarray:
         return infer_tiled(self.inner.infer, packed, self.max_tile, self.overlap, self.size_multiple)
 
+    def settings(self) -> list[str]:
+        return self.inner.settings()
+
     def peak_device_mib(self) -> float | None:
         return self.inner.peak_device_mib()
 

@@ -6,6 +6,7 @@ import socket
 import sys
 from importlib import metadata
 
+from lowlight_edge.machine.cpu import int8_dot_product
 from lowlight_edge.machine.jetson import capture_jetson
 
 
@@ -67,8 +68,8 @@ def _threads(requested: int | None) -> dict:
 
 
 def capture(threads: int | None = None) -> dict:
-    libs = ["lowlight-edge", "numpy", "onnx", "onnxruntime", "onnxruntime-gpu", "torch", "tensorrt", "pycuda",
-            "cuda-python", "cuda-bindings"]
+    libs = ["lowlight-edge", "numpy", "onnx", "onnxruntime", "onnxruntime-gpu", "openvino", "torch", "tensorrt",
+            "pycuda", "cuda-python", "cuda-bindings"]
     jetson = capture_jetson()
     warnings = list(jetson.get("warnings", [])) if jetson else []
     return {
@@ -77,6 +78,7 @@ def capture(threads: int | None = None) -> dict:
         "machine": platform.machine(),
         "cpu": _cpu_model(),
         "cpu_count": os.cpu_count(),
+        "cpu_int8_dot_product": int8_dot_product(),  # VNNI/AMX/asimddp: INT8 sums in 32 bits, not 16
         "memory_gib": _memory_gib(),
         "gpu": _gpu(),
         "cuda": _cuda(),

@@ -91,13 +91,15 @@ def run_drift(reference, candidates, samples, lpips, budgets: dict[str, float], 
                 outputs.append(None)
         ref_out = outputs[0]
         for index, (summary, out) in enumerate(zip(summaries, outputs)):
-            row = {"image": sample.name, "model": summary.model, "role": summary.role, "finite": out is not None}
+            row = {"image": sample.name, "model": summary.model, "backend": summary.backend, "role": summary.role,
+                   "finite": out is not None}
             if out is not None and sample.truth is not None:
                 _score(row, summary, measures_against(GROUND_TRUTH), sample.truth, out, lpips)
             if index > 0 and out is not None and ref_out is not None:
                 _score(row, summary, measures_against(REFERENCE), ref_out, out, lpips)
                 if grids_dir is not None:
-                    grid = Path(grids_dir) / f"{Path(sample.name).stem}__{Path(summary.model).stem}.png"
+                    name = f"{Path(sample.name).stem}__{Path(summary.model).stem}__{summary.backend}.png"
+                    grid = Path(grids_dir) / name
                     write_grid(grid, sample.packed, ref_out, out, lpips(ref_out, out)[1])
                     row["grid"] = str(grid)
             rows.append(row)

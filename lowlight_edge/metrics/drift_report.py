@@ -21,27 +21,30 @@ def _fmt(value, digits: int = 4) -> str:
 
 def drift_table_rows(aggregates: list[dict]) -> tuple[list[str], list[list[str]]]:
     columns = [(DRIFT, "mean"), (DRIFT, "max")] + [(m, "mean") for m in MEASURES if m is not DRIFT]
-    headers = (["model", "role", "precision", "images", "non-finite"]
+    headers = (["model", "backend", "role", "precision", "images", "non-finite"]
                + [f"{m.header} {stat}" if m is DRIFT else m.header for m, stat in columns] + ["budget", "result"])
     rows = []
     for a in aggregates:
         verdict = "-" if a["role"] == "reference" and a["passed"] else ("pass" if a["passed"] else "FAIL")
-        rows.append([Path(a["model"]).name, a["role"], a["precision"], str(a["images"]), str(a["non_finite_outputs"])]
+        rows.append([Path(a["model"]).name, a["backend"], a["role"], a["precision"], str(a["images"]),
+                     str(a["non_finite_outputs"])]
                     + [_fmt(a[m.key][stat], m.metric.digits) for m, stat in columns] + [_fmt(a["budget"]), verdict])
     return headers, rows
 
 
-def render_table(aggregates: list[dict], fmt: str = "simple") -> str:
+def render_table(aggregates: list[dict], fmt: str = "simple", skipped: list[dict] = ()) -> str:
     headers, rows = drift_table_rows(aggregates)
+    rows += [[Path(s["model"]).name, s["backend"], "candidate"] + ["-"] * (len(headers) - 4) + [f"skipped: {s['reason']}"]
+             for s in skipped]
     return tabulate(rows, headers=headers, tablefmt=fmt, disable_numparse=True)
 
 
-def render_markdown(aggregates: list[dict], images: list[dict]) -> str:
-    per_image = [[r["image"], Path(r["model"]).name, r["role"]] + [_fmt(r.get(m.key), m.metric.digits) for m in MEASURES]
+def render_markdown(aggregates: list[dict], images: list[dict], skipped: list[dict] = ()) -> str:
+    per_image = [[r["image"], Path(r["model"]).name, r.get("backend", "-"), r["role"]] + [_fmt(r.get(m.key), m.metric.digits) for m in MEASURES]
                  + ["yes" if r["finite"] else "NO"] for r in images]
-    return ("# Validation report\n\n" + render_table(aggregates, "github")
+    return ("# Validation report\n\n" + render_table(aggregates, "github", skipped)
             + "\n\n## Per image\n\n"
-            + tabulate(per_image, headers=["image", "model", "role", *[m.header for m in MEASURES], "finite"],
+            + tabulate(per_image, headers=["image", "model", "backend", "role", *[m.header for m in MEASURES], "finite"],
                        tablefmt="github", disable_numparse=True) + "\n")
 
 

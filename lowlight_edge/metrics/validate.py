@@ -10,13 +10,14 @@ Example::
 """
 
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
+from lowlight_edge.engines.backends import backends_for
 from lowlight_edge.engines.options import RunnerOptions
 from lowlight_edge.engines.select import open_runner
-from lowlight_edge.errors import InputError
+from lowlight_edge.errors import BackendUnavailable, InputError, MissingDependency
 from lowlight_edge.fileio.json_safe import json_safe
 from lowlight_edge.machine import environment
 from lowlight_edge.metrics.drift import DEFAULT_BUDGETS, run_drift
@@ -34,6 +35,7 @@ class ValidationReport:
     models: list[dict]  # one aggregate per model, the reference first
     images: list[dict]  # one row per image and model
     environment: dict
+    skipped: list[dict] = field(default_factory=list)  # candidate/backend pairs that cannot run here, with why
 
     @property
     def failed(self) -> list[dict]:
@@ -42,7 +44,8 @@ class ValidationReport:
     def document(self) -> dict:
         """The JSON report (non-finite numbers as null)."""
         return json_safe({"schema": SCHEMA, "budgets": self.budgets, "lpips_backend": self.lpips_backend,
-                          "models": self.models, "images": self.images, "environment": self.environment})
+                          "models": self.models, "skipped": self.skipped, "images": self.images,
+                          "environment": self.environment})
 
 
 def frame_source(data: Path | None = None, sid: Path | None = None, sid_root: Path | None = None,
@@ -57,7 +60,7 @@ def frame_source(data: Path | None = None, sid: Path | None = None, sid_root: Pa
     return datasets.synthetic_samples(synthetic), synthetic
 
 
-def validate(reference: Path, candidates: list[Path], *, data: Path | None = None, sid: Path | None = None,
+def validate(reference: Path, candidates: list[Path], *, backends: list[str] | None = None, data: Path | None = None, sid: Path | None = None,
              sid_root: Path | None = None, synthetic: int | None = None, ratio: float | None = None,
              budgets: dict[str, float] | None = None, options: RunnerOptions | None = None,
              lpips_weights: Path | None = None, lpips_onnx: Path | None = None, grids: Path | None = None,
@@ -67,6 +70,8 @@ def validate(reference: Path, candidates: list[Path], *, data: Path | None = Non
     Args:
         reference: the model the candidates are compared with (usually the FP32 checkpoint or ONNX).
         candidates: models of any kind (checkpoint, ONNX, engine).
+        backends: each candidate runs on every one of these that takes its kind (its own row and verdict:
+            drift is measured on what actually runs); default: its kind's default backend.
         data / sid (+ sid_root) / synthetic: exactly one frame source (see `frame_source`).
         budgets: mean LPIPS drift allowed per precision (default fp32/fp16 0.002, int8 0.01).
         options: threads, tiling and engine trust for every runner.
@@ -80,8 +85,14 @@ def validate(reference: Path, candidates: list[Path], *, data: Path | None = Non
     samples, _ = frame_source(data, sid, sid_root, synthetic, ratio)
     with ExitStack() as stack:
         ref_runner = stack.enter_context(open_runner(reference, options=options))
-        runners = [stack.enter_context(open_runner(c, options=options)) for c in candidates]
+        runners, skipped = [], []
+        for candidate in candidates:
+            for backend in backends_for(Path(candidate), backends):
+                try:  # a backend that cannot run a candidate here is a row with the reason, as in bench
+                    runners.append(stack.enter_context(open_runner(candidate, backend, options=options)))
+                except (BackendUnavailable, MissingDependency) as exc:
+                    skipped.append({"model": str(candidate), "backend": backend, "reason": str(exc)})
         summaries, rows = run_drift(ref_runner, runners, samples, lpips, budgets, grids, on_image)
     threads = options.threads if options else None
     return ValidationReport(budgets, lpips.backend, [s.aggregate() for s in summaries], rows,
-                            environment.capture(threads))
+                            environment.capture(threads), skipped)

@@ -52,6 +52,7 @@ class Int8Options:
     percentile: float = 99.99
     exclude: list[str] = field(default_factory=list)  # node names kept in float
     only: list[str] | None = None  # quantize these nodes alone (sensitivity probes); None: every eligible node
+    weight_bits: int = 8  # 7: weights in [-64, 64], safe on CPUs whose INT8 kernels saturate (x86 without VNNI)
 
 
 @dataclass
@@ -101,8 +102,8 @@ def int8_from_onnx(source: Path, output: Path, batches: list[np.ndarray], option
         from onnxruntime.quantization.shape_inference import quant_pre_process
     except ImportError as exc:  # pragma: no cover - onnxruntime builds without the quantization tools
         raise MissingDependency(f"INT8 quantization needs onnxruntime's quantization tools ({exc})") from exc
-    if options.target not in TARGETS or options.method not in METHODS:
-        raise ExportError(f"target must be one of {TARGETS} and method one of {METHODS}")
+    if options.target not in TARGETS or options.method not in METHODS or options.weight_bits not in (7, 8):
+        raise ExportError(f"target must be one of {TARGETS}, method one of {METHODS}, weight bits 7 or 8")
     source = Path(source).resolve()
     output = Path(output)
     method = {"minmax": CalibrationMethod.MinMax, "percentile": CalibrationMethod.Percentile,
@@ -128,7 +129,7 @@ def int8_from_onnx(source: Path, output: Path, batches: list[np.ndarray], option
         try:
             quantize_static(
                 str(prepared), str(quantized), _Reader(input_name, batches) if not cache_hit else None,
-                quant_format=QuantFormat.QDQ, per_channel=True,
+                quant_format=QuantFormat.QDQ, per_channel=True, reduce_range=options.weight_bits == 7,
                 activation_type=QuantType.QInt8 if trt else QuantType.QUInt8, weight_type=QuantType.QInt8,
                 op_types_to_quantize=QUANTIZED_OPS_TENSORRT if trt else None,
                 nodes_to_quantize=_renamed(options.only, renamed) if options.only else None,
@@ -147,7 +148,7 @@ def int8_from_onnx(source: Path, output: Path, batches: list[np.ndarray], option
     meta.update({"lowlight_edge.precision": "int8", "lowlight_edge.int8_target": options.target,
                  "lowlight_edge.int8_method": options.method, "lowlight_edge.int8_excluded": ",".join(options.exclude),
                  "lowlight_edge.fp32_onnx_sha256": sha256_file(source),
-                 "lowlight_edge.int8_rewrites": GRAPH_REWRITES})
+                 "lowlight_edge.int8_rewrites": GRAPH_REWRITES, "lowlight_edge.int8_weight_bits": str(options.weight_bits)})
     set_metadata(model, meta)
     with atomic_output(output, force) as tmp_out:
         onnx.save(model, str(tmp_out))
