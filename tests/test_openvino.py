@@ -174,3 +174,18 @@ def test_validate_lists_a_backend_that_cannot_run_a_candidate_as_skipped(default
     assert [m["backend"] for m in doc["models"]] == ["ort-cpu", "ort-cpu"]  # reference, then the one that ran
     assert doc["skipped"][0]["backend"] == "ov-cpu" and "VNNI" in doc["skipped"][0]["reason"]
     assert "skipped: this CPU has no INT8 dot-product instructions" in capsys.readouterr().out
+
+
+def test_the_fastest_choice_passes_over_a_runtime_that_would_saturate(default_onnx, tmp_path, monkeypatch):
+    from lowlight_edge.engines import ov_runner
+    from lowlight_edge.quantize.int8 import Int8Options, int8_from_onnx
+    from lowlight_edge.raw.calibration_frames import calibration_batches
+
+    int8 = tmp_path / "int8-tensorrt.onnx"
+    int8_from_onnx(default_onnx, int8, calibration_batches("synthetic:2", (64, 64)), Int8Options(target="tensorrt"))
+    monkeypatch.setattr(ov_runner, "int8_dot_product", lambda: False)
+    chosen, passed_over = fastest_backend(int8)
+    assert chosen.name == "ort-cpu" and passed_over and passed_over[0].startswith("ov-cpu: this CPU has no INT8")
+    monkeypatch.setattr(ov_runner, "int8_dot_product", lambda: True)
+    assert fastest_backend(int8) == (fastest_backend(default_onnx)[0], [])
+    assert fastest_backend(int8)[0].name == "ov-cpu"

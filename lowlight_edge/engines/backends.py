@@ -117,20 +117,23 @@ def backends_for(model: Path, wanted: list[str] | None) -> list[str]:
 
 
 def usable(row: Backend, model: Path) -> str | None:
-    """None when `row` can and should run `model` here, else the reason."""
-    return row.probe() or row.suits(model)
+    """None when `row` can and should run `model` here, else the reason (with what to install, where that helps)."""
+    missing = row.probe()
+    return f"{missing} ({row.install})" if missing else row.suits(model)
 
 
 def fastest_backend(model: Path) -> tuple[Backend, list[str]]:
-    """The fastest backend that can run `model` here, and why each faster one cannot."""
+    """The fastest backend that can run `model` here, and why each faster one installed here should not."""
     kind = model_kind(model)
-    skipped = []
+    passed_over = []
     for row in sorted((b for b in BACKENDS if b.kind == kind), key=lambda b: b.speed_rank):
-        reason = usable(row, model)
+        if row.probe():  # not installed, or no such device here
+            continue
+        reason = row.suits(model)
         if reason is None:
-            return row, skipped
-        skipped.append(f"{row.name}: {reason}")
-    return default_backend(kind), skipped
+            return row, passed_over
+        passed_over.append(f"{row.name}: {reason}")
+    return default_backend(kind), passed_over
 
 
 def reference_backend(device: str) -> Backend | None:
