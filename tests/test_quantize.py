@@ -229,3 +229,14 @@ def test_check_flags_wrong_weight_axis(quantized, tmp_path):
     from lowlight_edge.engines.trt.readiness import check_tensorrt
 
     assert any(f.code == "weight-axis" for f in check_tensorrt(onnx.load(str(tmp_path / "axis.onnx"))))
+
+
+def test_a_relative_calibration_cache_lands_where_the_user_ran_the_command(tiny_onnx, tmp_path, monkeypatch):
+    from lowlight_edge.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    args = ["quantize", "int8", str(tiny_onnx), "-o", "m.int8.onnx", "--calib", "synthetic:1", "--calib-shape",
+            "32x32", "--calib-cache", "ranges/cache.json"]
+    assert main(args) == 0
+    assert (tmp_path / "ranges" / "cache.json").is_file()  # not inside the quantizer's temporary folder
+    assert main(args + ["--force"]) == 0  # and found again: an existing relative cache is reused, not an error

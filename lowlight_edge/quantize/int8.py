@@ -106,6 +106,7 @@ def int8_from_onnx(source: Path, output: Path, batches: list[np.ndarray], option
         raise ExportError(f"target must be one of {TARGETS}, method one of {METHODS}, weight bits 7 or 8")
     source = Path(source).resolve()
     output = Path(output)
+    cache_path = Path(cache_path).resolve() if cache_path is not None else None  # before the chdir below
     method = {"minmax": CalibrationMethod.MinMax, "percentile": CalibrationMethod.Percentile,
               "entropy": CalibrationMethod.Entropy}[options.method]
     trt = options.target == "tensorrt"
@@ -135,7 +136,7 @@ def int8_from_onnx(source: Path, output: Path, batches: list[np.ndarray], option
                 nodes_to_quantize=_renamed(options.only, renamed) if options.only else None,
                 nodes_to_exclude=excluded, calibrate_method=method,
                 extra_options=extra,
-                calibration_cache_path=str(Path(cache_path).resolve()) if cache_path else None,
+                calibration_cache_path=str(cache_path) if cache_path else None,
             )
         except (ValueError, RuntimeError, KeyError) as exc:
             raise ExportError(f"INT8 quantization failed: {str(exc).splitlines()[0][:300]}") from exc
