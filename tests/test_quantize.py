@@ -240,3 +240,34 @@ def test_a_relative_calibration_cache_lands_where_the_user_ran_the_command(tiny_
     assert main(args) == 0
     assert (tmp_path / "ranges" / "cache.json").is_file()  # not inside the quantizer's temporary folder
     assert main(args + ["--force"]) == 0  # and found again: an existing relative cache is reused, not an error
+
+
+def test_a_missed_budget_writes_nothing_unless_asked_and_never_clobbers(tiny_onnx, tmp_path, monkeypatch, capsys):
+    from lowlight_edge.errors import InputError
+    from lowlight_edge.metrics.lpips_weights import resolve
+    from lowlight_edge.quantize import sensitivity
+
+    try:
+        resolve()
+    except InputError as exc:
+        pytest.skip(str(exc))
+    monkeypatch.setattr(sensitivity.DriftMeter, "__call__", lambda self, path: 1.0)  # a budget no model can meet
+    out = tmp_path / "m.int8.onnx"
+    args = ["quantize", "int8", str(tiny_onnx), "-o", str(out), *CALIB, "--lpips-budget", "0.01", "--holdout", "1"]
+    assert main(args) == 1
+    assert "nothing was written" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # no model, no sidecars, no temporary file
+    out.write_bytes(b"an earlier model")
+    assert main(args + ["--force"]) == 1
+    assert out.read_bytes() == b"an earlier model"  # a failed run replaces nothing
+    assert main(args + ["--force", "--keep-best-effort"]) == 1
+    assert onnx.load(str(out)).graph.node  # the best effort, kept on request
+    assert out.with_suffix(".sensitivity.json").is_file() and out.with_suffix(".sensitivity.md").is_file()
+
+
+def test_existing_sensitivity_files_are_not_overwritten_without_force(tiny_onnx, tmp_path, capsys):
+    out = tmp_path / "m.int8.onnx"
+    out.with_suffix(".sensitivity.json").write_text("{}")
+    code = main(["quantize", "int8", str(tiny_onnx), "-o", str(out), *CALIB, "--lpips-budget", "0.01", "--holdout", "1"])
+    assert code == 2 and "already exists" in capsys.readouterr().err
+    assert out.with_suffix(".sensitivity.json").read_text() == "{}" and not out.exists()

@@ -50,6 +50,9 @@ def register(subparsers) -> None:
     int8.add_argument("--calib-cache", type=Path, default=None, metavar="FILE",
                       help="calibration cache file (default: in the cache folder, keyed by model and data)")
     int8.add_argument("--lpips-weights", type=Path, default=None, help="LPIPS weight file for --lpips-budget")
+    int8.add_argument("--keep-best-effort", action="store_true",
+                      help="when --lpips-budget cannot be met, still write the model (every layer tried in float) and "
+                      "its sensitivity files, and exit 1; without it such a run writes nothing")
     int8.set_defaults(handler=run_int8)
 
 
@@ -91,17 +94,22 @@ def run_int8(args: argparse.Namespace) -> int:
     options = Int8Options(target=args.target, method=args.method, percentile=args.percentile,
                           exclude=list(args.exclude), weight_bits=args.weight_bits)
     done = quantize_int8(args.model, _output(args), args.calib, args.calib_shape, args.calib_count, options,
-                         args.lpips_budget, args.holdout, args.calib_cache, args.lpips_weights, args.force, log=say)
+                         args.lpips_budget, args.holdout, args.calib_cache, args.lpips_weights, args.force,
+                         keep_best_effort=args.keep_best_effort, log=say)
     report, sensitivity = done.report, done.sensitivity
     say(f"calibration ranges {'reused from' if done.cache_hit else 'saved to'} {done.cache}")
-    say(f"wrote {report.output}: {len(report.quantized_nodes)} nodes run in INT8, {report.convolutions} of them "
-        f"Conv/ConvTranspose ({args.target} target, {args.method}); {len(report.excluded_nodes)} kept in float")
+    kept = sensitivity is None or sensitivity.met or args.keep_best_effort
+    say(f"{'wrote' if kept else 'quantized (not written)'} {report.output}: {len(report.quantized_nodes)} nodes run in "
+        f"INT8, {report.convolutions} of them Conv/ConvTranspose ({args.target} target, {args.method}); "
+        f"{len(report.excluded_nodes)} kept in float")
     if sensitivity is not None:
         print(sensitivity_table(report, sensitivity))
         say(sensitivity_summary(report, sensitivity))
-        say(f"wrote {done.sensitivity_files[0]} and {done.sensitivity_files[1]}")
+        if done.sensitivity_files:
+            say(f"wrote {done.sensitivity_files[0]} and {done.sensitivity_files[1]}")
         if not sensitivity.met:
             say(f"lowlight-edge: error: LPIPS drift {sensitivity.final_drift:.4f} still above budget "
-                f"{sensitivity.budget} with every layer tried in float")
+                f"{sensitivity.budget} with every layer tried in float"
+                + ("" if kept else "; nothing was written (--keep-best-effort keeps the model)"))
             return 1
     return 0

@@ -7,6 +7,7 @@ Example::
     quantize_int8("model.fp32.onnx", "model.int8.onnx", "synthetic:16", lpips_budget=0.01)
 """
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -18,7 +19,7 @@ from lowlight_edge.onnxgraph.files import check_packed_input, validate_onnx_file
 from lowlight_edge.quantize.fp16 import Fp16Report, fp16_from_onnx
 from lowlight_edge.quantize.int8 import Int8Options
 from lowlight_edge.quantize.sensitivity import BudgetedInt8, default_cache, int8_within_budget
-from lowlight_edge.quantize.sensitivity_report import write_sensitivity
+from lowlight_edge.quantize.sensitivity_report import sensitivity_paths, write_sensitivity
 from lowlight_edge.raw.calibration_frames import calibration_batches
 
 
@@ -52,7 +53,7 @@ class Int8Outcome(BudgetedInt8):
 def quantize_int8(model: Path, output: Path, calib: str, calib_shape: tuple[int, int] = (256, 256),
                   calib_count: int = 16, options: Int8Options | None = None, lpips_budget: float | None = None,
                   holdout: int = 2, calib_cache: Path | None = None, lpips_weights: Path | None = None,
-                  force: bool = False, log: Callable[[str], None] = lambda _m: None,
+                  force: bool = False, keep_best_effort: bool = False, log: Callable[[str], None] = lambda _m: None,
                   on_step: Callable[[str], None] | None = None) -> Int8Outcome:
     """INT8 Q/DQ ONNX calibrated on `calib`; with `lpips_budget`, the most sensitive layers kept in float.
 
@@ -60,16 +61,32 @@ def quantize_int8(model: Path, output: Path, calib: str, calib_shape: tuple[int,
         options: target ("tensorrt" or "cpu"), calibration method, percentile, excluded nodes.
         holdout: held-out synthetic frames the LPIPS drift is measured on (never calibration frames).
         calib_cache: where calibration ranges are cached (default: keyed by model and data in the cache folder).
+        keep_best_effort: when the budget cannot be met, still write the model (every layer tried in float) and its
+            sensitivity files; otherwise a run that misses its budget writes nothing.
     Returns:
-        the written model's Int8Report, the sensitivity result (with a budget) and the files written.
+        the Int8Report, the sensitivity result (with a budget) and the files written (none when the budget was
+        missed without `keep_best_effort`: `sensitivity.met` says so).
     """
     options = options or Int8Options()
-    check_writable(output, force)
+    output = Path(output)
+    sidecars = sensitivity_paths(output) if lpips_budget is not None else ()
+    for path in (output, *sidecars):
+        check_writable(path, force)
     batches = calibration_for(Path(model), calib, calib_shape, calib_count, log)
     cache = calib_cache or default_cache(model, str(calib), calib_shape, len(batches), options)
-    done = int8_within_budget(model, output, batches, options, cache, lpips_budget, holdout, lpips_weights,
-                              force=force, on_step=on_step or log)
-    outcome = Int8Outcome(done.report, done.cache, done.cache_hit, done.sensitivity)
+    # quantized beside the output under a temporary name: an existing file is replaced only by a model that is kept
+    pending = output.with_name(f".{output.name}.pending.onnx")
+    try:
+        done = int8_within_budget(model, pending, batches, options, cache, lpips_budget, holdout, lpips_weights,
+                                  force=True, on_step=on_step or log)
+        done.report.output = output
+        outcome = Int8Outcome(done.report, done.cache, done.cache_hit, done.sensitivity)
+        if done.sensitivity is not None and not done.sensitivity.met and not keep_best_effort:
+            return outcome
+        check_writable(output, force)  # nobody created it meanwhile
+        os.replace(pending, output)
+    finally:
+        pending.unlink(missing_ok=True)
     if done.sensitivity is not None:
-        outcome.sensitivity_files = write_sensitivity(output, done.report, done.sensitivity)
+        outcome.sensitivity_files = write_sensitivity(output, done.report, done.sensitivity, force=force)
     return outcome
