@@ -81,3 +81,23 @@ def test_missing_gpu_provider_is_one_clear_error(tiny_onnx):
         pytest.skip("this machine has the CUDA provider")
     with pytest.raises(InputError, match="no CUDAExecutionProvider"):
         open_runner(tiny_onnx, backend="ort-cuda").activate()
+
+
+def test_an_fp16_model_with_external_weights_runs_on_the_cpu(tiny_onnx, tmp_path):
+    import onnx
+
+    from lowlight_edge.quantize.fp16 import fp16_from_onnx
+
+    x = np.random.default_rng(0).random((1, 4, 32, 32), dtype=np.float32)
+    inline = fp16_from_onnx(tiny_onnx, tmp_path / "inline.fp16.onnx", [x]).output
+    external = tmp_path / "ext" / "m.fp16.onnx"
+    external.parent.mkdir()
+    onnx.save(onnx.load(str(inline)), str(external), save_as_external_data=True, location="m.data", size_threshold=0)
+    with open_runner(inline) as a, open_runner(external) as b:
+        np.testing.assert_array_equal(a.infer(x), b.infer(x))
+    model = onnx.load(str(external), load_external_data=False)  # now point one weight outside the model's folder
+    tensor = next(t for t in model.graph.initializer if t.external_data)
+    next(e for e in tensor.external_data if e.key == "location").value = "../../etc/passwd"
+    onnx.save(model, str(external))
+    with pytest.raises(ModelError, match="external weights cannot be read"):
+        open_runner(external).activate()

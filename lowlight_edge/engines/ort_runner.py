@@ -9,7 +9,7 @@ import onnxruntime as ort
 
 from lowlight_edge.engines.base import Runner, TensorSpec, check_packed
 from lowlight_edge.errors import BackendUnavailable, InputError, ModelError
-from lowlight_edge.onnxgraph.files import validate_onnx_file
+from lowlight_edge.onnxgraph.files import validate_onnx_file, with_weights_in_memory
 from lowlight_edge.onnxgraph.graph import expose_all_outputs
 
 PROVIDERS = {
@@ -47,7 +47,7 @@ class OrtRunner(Runner):
             # FP32->FP16->FP32 round trips between them, hiding FP16 rounding and overflow. Exposing every
             # tensor as a graph output forces each one through FP16, so the drift measured on a CPU is the
             # drift a GPU would show (at a cost in CPU speed, which is not quoted for FP16 anyway).
-            source = expose_all_outputs(model).SerializeToString()
+            source = expose_all_outputs(with_weights_in_memory(model, self.path)).SerializeToString()
         options.log_severity_level = 3  # errors only: warnings about unused initializers are noise here
         providers = [wanted] if wanted == "CPUExecutionProvider" else [wanted, "CPUExecutionProvider"]
         try:

@@ -6,6 +6,7 @@ Checked on the file, before any session: one clear line for a missing, empty, tr
 from pathlib import Path
 
 import onnx
+from onnx.external_data_helper import uses_external_data
 
 from lowlight_edge.errors import ModelError
 
@@ -17,6 +18,19 @@ def check_packed_input(model: onnx.ModelProto, path: Path) -> None:
     if len(inputs) != 1 or len(dims) != 4 or dims[1] != 4:
         shape = "no input" if not inputs else f"input {inputs[0].name!r} of shape {dims}"
         raise ModelError(f"{path}: {shape}; expected packed Bayer [N, 4, h, w]")
+
+
+def with_weights_in_memory(model: onnx.ModelProto, path: Path) -> onnx.ModelProto:
+    """`model` with any external-data weights read in, for runtimes handed bytes (which carry no folder).
+
+    onnx's loader reads them, refusing locations that leave the model's folder and files shorter than declared.
+    """
+    if not any(uses_external_data(t) for t in model.graph.initializer):
+        return model
+    try:
+        return onnx.load(str(path))
+    except Exception as exc:  # onnx raises ValueError, OSError, protobuf errors for hostile or missing data
+        raise ModelError(f"{path}: its external weights cannot be read ({str(exc).splitlines()[0][:200]})") from exc
 
 
 def validate_onnx_file(path: Path) -> onnx.ModelProto:
