@@ -6,6 +6,7 @@ from pathlib import Path
 
 from lowlight_edge.engines.backends import BACKENDS, reference_backend
 from lowlight_edge.errors import InputError
+from lowlight_edge.fileio.inputs import regular_file
 
 SCHEMA = "lowlight-edge.bench/3"  # /2 added mode, stages, flops; /3 compute view, skipped rows, timer, memory, tiling
 READABLE_SCHEMAS = ("lowlight-edge.bench/1", "lowlight-edge.bench/2", SCHEMA)
@@ -62,6 +63,7 @@ def to_document(records: list[BenchRecord], environment: dict, **extra) -> dict:
 
 
 def load_document(path: Path) -> dict:
+    regular_file(path, "benchmark result")
     try:
         doc = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:

@@ -18,6 +18,7 @@ from lowlight_edge.engines.options import RunnerOptions
 from lowlight_edge.engines.select import open_runner
 from lowlight_edge.errors import InputError, LowlightError
 from lowlight_edge.fileio.atomic import check_writable
+from lowlight_edge.fileio.inputs import regular_file
 from lowlight_edge.fileio.png import write_png
 from lowlight_edge.raw.datasets import raw_files_in
 from lowlight_edge.raw.enhance import enhance_packed
@@ -43,10 +44,8 @@ def collect_inputs(paths: list[Path]) -> list[Path]:
     for path in map(Path, paths):
         if path.is_dir():
             files += raw_files_in(path)
-        elif path.is_file():
-            files.append(path)
         else:
-            raise InputError(f"input not found: {path}")
+            files.append(regular_file(path, "input"))
     return files
 
 

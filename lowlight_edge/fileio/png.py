@@ -6,6 +6,7 @@ import numpy as np
 
 from lowlight_edge.errors import InputError
 from lowlight_edge.fileio.atomic import atomic_output
+from lowlight_edge.fileio.inputs import regular_file
 
 
 def to_integer(rgb: np.ndarray, bits: int) -> np.ndarray:
@@ -45,9 +46,7 @@ def read_png(path: Path) -> np.ndarray:
     """float32 RGB [H, W, 3] in [0, 1] from an 8- or 16-bit PNG (grey and alpha are converted)."""
     import png
 
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"image not found: {path}")
+    path = regular_file(path, "image")
     try:
         w, h, rows, info = png.Reader(filename=str(path)).asDirect()
         data = np.vstack([np.asarray(row) for row in rows]).reshape(h, w, info["planes"])

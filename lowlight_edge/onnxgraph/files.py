@@ -9,6 +9,7 @@ import onnx
 from onnx.external_data_helper import uses_external_data
 
 from lowlight_edge.errors import ModelError
+from lowlight_edge.fileio.inputs import regular_file
 
 
 def check_packed_input(model: onnx.ModelProto, path: Path) -> None:
@@ -35,9 +36,7 @@ def with_weights_in_memory(model: onnx.ModelProto, path: Path) -> onnx.ModelProt
 
 def validate_onnx_file(path: Path) -> onnx.ModelProto:
     """The parsed model; one clear line on a missing, empty, truncated or otherwise unparsable ONNX file."""
-    path = Path(path)
-    if not path.is_file():
-        raise ModelError(f"ONNX file not found: {path}")
+    path = regular_file(path, "ONNX file", ModelError)
     if path.stat().st_size == 0:
         raise ModelError(f"ONNX file {path} is empty (0 bytes)")
     try:

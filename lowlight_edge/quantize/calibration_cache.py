@@ -11,6 +11,7 @@ import math
 from pathlib import Path
 
 from lowlight_edge.errors import InputError
+from lowlight_edge.fileio.inputs import regular_file
 
 METHODS = {"CalibrationMethod.MinMax", "CalibrationMethod.Entropy", "CalibrationMethod.Percentile",
            "CalibrationMethod.Distribution"}
@@ -20,7 +21,7 @@ FLOAT_FIELDS = {"avg", "std", "lowest", "highest", "hist_edges"}
 
 def check_calibration_cache(path: Path) -> int:
     """Number of calibrated tensors in the cache at `path`; one clear InputError if it is not a valid cache."""
-    path = Path(path)
+    path = regular_file(path, "calibration cache")
     try:
         doc = json.loads(path.read_bytes().decode("utf-8"))
     except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:

@@ -116,9 +116,9 @@ def int8_from_onnx(source: Path, output: Path, batches: list[np.ndarray], option
     if options.method == "percentile":
         extra["CalibPercentile"] = options.percentile
     input_name = onnx.load(str(source), load_external_data=False).graph.input[0].name
-    cache_hit = cache_path is not None and Path(cache_path).is_file()
+    cache_hit = cache_path is not None and cache_path.exists()
     if cache_hit:
-        check_calibration_cache(Path(cache_path))
+        check_calibration_cache(cache_path)  # also refuses a FIFO or folder there, which the quantizer would block on
     if cache_path is not None:
         Path(cache_path).parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="lowlight-int8-") as tmp, _inside(Path(tmp)):

@@ -12,6 +12,7 @@ from typing import Iterator
 import numpy as np
 
 from lowlight_edge.errors import InputError
+from lowlight_edge.fileio.inputs import is_regular_file
 from lowlight_edge.raw import datasets
 from lowlight_edge.raw.scenes import TRAIN_IMAGES
 
@@ -63,7 +64,7 @@ def iter_packed(source: str, seed: int = 0) -> Iterator[tuple[str, np.ndarray]]:
 
 
 def _npy_frames(folder: Path) -> Iterator[tuple[str, np.ndarray]]:
-    for path in sorted(folder.glob("*.npy")):
+    for path in sorted(p for p in folder.glob("*.npy") if is_regular_file(p)):
         try:
             array = np.load(path, allow_pickle=False)
         except (ValueError, OSError) as exc:

@@ -13,6 +13,7 @@ from typing import Iterator
 import numpy as np
 
 from lowlight_edge.errors import InputError
+from lowlight_edge.fileio.inputs import is_regular_file
 from lowlight_edge.fileio.png import read_png
 from lowlight_edge.raw.ratio import resolve_ratio
 from lowlight_edge.raw.reader import read_raw
@@ -35,7 +36,7 @@ def raw_files_in(folder: Path) -> list[Path]:
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError(f"folder not found: {folder}")
-    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in RAW_SUFFIXES)
+    files = sorted(p for p in folder.iterdir() if is_regular_file(p) and p.suffix.lower() in RAW_SUFFIXES)
     if not files:
         raise InputError(f"no RAW files ({', '.join(sorted(RAW_SUFFIXES))}) in folder {folder}")
     return files

@@ -13,6 +13,7 @@ from typing import Iterator
 import numpy as np
 
 from lowlight_edge.errors import InputError
+from lowlight_edge.fileio.inputs import regular_file
 from lowlight_edge.raw.cfa import channel_offsets, phase_from_pattern
 from lowlight_edge.raw.pack import crop_even, pack_bayer
 
@@ -63,8 +64,7 @@ def open_raw(path: Path) -> Iterator:
 
 
 def _check_file(path: Path) -> None:
-    if not path.is_file():
-        raise InputError(f"RAW file not found: {path}")
+    regular_file(path, "RAW file")
     if path.stat().st_size == 0:
         raise InputError(f"RAW file {path} is empty (0 bytes)")
 

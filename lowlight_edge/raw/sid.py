@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from lowlight_edge.errors import InputError
+from lowlight_edge.fileio.inputs import regular_file
 from lowlight_edge.raw.ratio import exposure_from_name, sid_ratio
 from lowlight_edge.raw.reader import open_raw
 
@@ -27,9 +28,7 @@ class SidPair:
 
 def parse_sid_list(list_file: Path, root: Path | None = None) -> list[SidPair]:
     """Pairs from a SID list; `root` defaults to the list's folder (where SID keeps them)."""
-    list_file = Path(list_file)
-    if not list_file.is_file():
-        raise InputError(f"SID list not found: {list_file}")
+    list_file = regular_file(list_file, "SID list")
     root = Path(root) if root is not None else list_file.parent
     try:
         text = list_file.read_text(encoding="utf-8")
