@@ -70,11 +70,20 @@ def load_generator(path: Path) -> LoadedCheckpoint:
         raise CheckpointError(
             f"unsupported checkpoint type {path.suffix!r} for {path}; expected one of {', '.join(CHECKPOINT_SUFFIXES)}"
         )
+    check_state_dict(expected_tensors(config), state, path)  # before any weight of the network is allocated
     model = AttentionUNet(config)
-    check_state_dict(model.state_dict(), state, path)
     model.load_state_dict(state, strict=True)
     model.eval()
     return LoadedCheckpoint(model=model, config=config, path=path, sha256=sha256_file(path), metadata=metadata)
+
+
+def expected_tensors(config: GeneratorConfig) -> dict:
+    """The state dict `config` needs, as shapes only: built on PyTorch's meta device, which allocates nothing."""
+    torch = require("torch", "loading a PyTorch checkpoint")
+    from lowlight_edge.model.generator import AttentionUNet  # imports torch: only when a checkpoint is loaded
+
+    with torch.device("meta"):
+        return AttentionUNet(config).state_dict()
 
 
 def check_state_dict(expected: dict, found: dict, path: Path) -> None:

@@ -10,6 +10,8 @@ from lowlight_edge.errors import InputError
 
 # Named base widths: 32 reproduces SID's 32..512 channels; lite halves every level.
 PRESETS = {"default": 32, "lite": 16}
+# What a checkpoint's config may ask for: a file is untrusted, and the network is built from its config.
+LIMITS = {"width": (1, 256), "depth": (1, 7), "in_channels": (4, 4), "upscale": (1, 4), "out_channels": (1, 4)}
 
 
 @dataclass(frozen=True)
@@ -22,8 +24,15 @@ class GeneratorConfig:
     attention: bool = True  # additive attention gate on every skip connection
 
     def __post_init__(self) -> None:
-        if self.width < 1 or self.depth < 1 or self.upscale < 1:
-            raise InputError(f"invalid generator config {self}: width, depth and upscale must be >= 1")
+        for name, (low, high) in LIMITS.items():
+            value = getattr(self, name)
+            if type(value) is not int:  # noqa: E721 - bool is an int subclass and must not pass
+                raise InputError(f"generator config field {name!r} must be an integer, got {type(value).__name__}")
+            if not low <= value <= high:
+                raise InputError(f"generator config field {name!r} is {value}, outside {low}..{high}")
+        if type(self.attention) is not bool:  # noqa: E721
+            raise InputError(f"generator config field 'attention' must be true or false, got "
+                             f"{type(self.attention).__name__}")
 
     @property
     def multiple(self) -> int:
@@ -41,8 +50,8 @@ class GeneratorConfig:
     def from_json(cls, text: str) -> "GeneratorConfig":
         try:
             raw = json.loads(text)
-        except (TypeError, ValueError) as exc:
-            raise InputError(f"architecture config is not valid JSON: {exc}") from exc
+        except (TypeError, ValueError, RecursionError) as exc:
+            raise InputError(f"architecture config is not valid JSON: {str(exc)[:200]}") from exc
         return cls.from_dict(raw)
 
     @classmethod
