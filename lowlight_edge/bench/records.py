@@ -7,6 +7,7 @@ from pathlib import Path
 from lowlight_edge.engines.backends import BACKENDS, reference_backend
 from lowlight_edge.errors import InputError
 from lowlight_edge.fileio.inputs import regular_file
+from lowlight_edge.fileio.limits import read_text_limited
 
 SCHEMA = "lowlight-edge.bench/3"  # /2 added mode, stages, flops; /3 compute view, skipped rows, timer, memory, tiling
 READABLE_SCHEMAS = ("lowlight-edge.bench/1", "lowlight-edge.bench/2", SCHEMA)
@@ -65,7 +66,7 @@ def to_document(records: list[BenchRecord], environment: dict, **extra) -> dict:
 def load_document(path: Path) -> dict:
     regular_file(path, "benchmark result")
     try:
-        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+        doc = json.loads(read_text_limited(path, "benchmark result"))
     except (OSError, ValueError) as exc:
         raise InputError(f"{path} is not a readable benchmark JSON file ({exc})") from exc
     if not isinstance(doc, dict) or doc.get("schema") not in READABLE_SCHEMAS or not isinstance(doc.get("records"), list):

@@ -7,6 +7,7 @@ import numpy as np
 from lowlight_edge.errors import InputError
 from lowlight_edge.fileio.atomic import atomic_output
 from lowlight_edge.fileio.inputs import regular_file
+from lowlight_edge.fileio.limits import check_pixels
 
 
 def to_integer(rgb: np.ndarray, bits: int) -> np.ndarray:
@@ -48,7 +49,8 @@ def read_png(path: Path) -> np.ndarray:
 
     path = regular_file(path, "image")
     try:
-        w, h, rows, info = png.Reader(filename=str(path)).asDirect()
+        w, h, rows, info = png.Reader(filename=str(path)).asDirect()  # the header only: rows decode lazily
+        check_pixels(w, h, path)
         data = np.vstack([np.asarray(row) for row in rows]).reshape(h, w, info["planes"])
     except (png.Error, ValueError, OSError, EOFError, MemoryError) as exc:  # EOFError: empty or truncated file
         raise InputError(f"{path} is not a readable PNG ({type(exc).__name__}: {exc})") from exc

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from lowlight_edge.errors import InputError
 from lowlight_edge.fileio.inputs import regular_file
+from lowlight_edge.fileio.limits import read_text_limited
 
 METHODS = {"CalibrationMethod.MinMax", "CalibrationMethod.Entropy", "CalibrationMethod.Percentile",
            "CalibrationMethod.Distribution"}
@@ -23,7 +24,7 @@ def check_calibration_cache(path: Path) -> int:
     """Number of calibrated tensors in the cache at `path`; one clear InputError if it is not a valid cache."""
     path = regular_file(path, "calibration cache")
     try:
-        doc = json.loads(path.read_bytes().decode("utf-8"))
+        doc = json.loads(read_text_limited(path, "calibration cache"))
     except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise InputError(f"calibration cache {path} is unreadable ({type(exc).__name__}); delete it to recalibrate") from exc
     problem = _problem(doc)

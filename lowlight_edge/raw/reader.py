@@ -14,10 +14,9 @@ import numpy as np
 
 from lowlight_edge.errors import InputError
 from lowlight_edge.fileio.inputs import regular_file
+from lowlight_edge.fileio.limits import check_pixels
 from lowlight_edge.raw.cfa import channel_offsets, phase_from_pattern
 from lowlight_edge.raw.pack import crop_even, pack_bayer
-
-MAX_PIXELS = 400_000_000  # far above any camera; a header claiming more is corrupt or hostile
 
 
 @dataclass
@@ -73,8 +72,7 @@ def _frame_from(raw, path: Path) -> RawFrame:
     import rawpy
 
     sizes = raw.sizes
-    if sizes.raw_height * sizes.raw_width > MAX_PIXELS:
-        raise InputError(f"{path}: header claims {sizes.raw_width}x{sizes.raw_height} pixels, beyond any sensor")
+    check_pixels(sizes.raw_width, sizes.raw_height, path)  # LibRaw has read the header only, not the frame
     try:
         raw_pattern = raw.raw_pattern
     except NotImplementedError as exc:  # rawpy: a CFA LibRaw describes but cannot express as a 2x2 pattern

@@ -13,6 +13,7 @@ import numpy as np
 
 from lowlight_edge.errors import InputError
 from lowlight_edge.fileio.inputs import regular_file
+from lowlight_edge.fileio.limits import read_text_limited
 from lowlight_edge.raw.ratio import exposure_from_name, sid_ratio
 from lowlight_edge.raw.reader import open_raw
 
@@ -31,7 +32,7 @@ def parse_sid_list(list_file: Path, root: Path | None = None) -> list[SidPair]:
     list_file = regular_file(list_file, "SID list")
     root = Path(root) if root is not None else list_file.parent
     try:
-        text = list_file.read_text(encoding="utf-8")
+        text = read_text_limited(list_file, "SID list")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{list_file} is not a readable text list ({exc})") from exc
     pairs = [_parse_line(line, number, list_file, root) for number, line in enumerate(text.splitlines(), 1)

@@ -12,6 +12,7 @@ from pathlib import Path
 from lowlight_edge.engines.trt.versions import parse_version
 from lowlight_edge.errors import ModelError
 from lowlight_edge.fileio.atomic import write_text
+from lowlight_edge.fileio.limits import read_text_limited
 
 SCHEMA = "lowlight-edge.engine/1"
 HW_NONE, HW_AMPERE_PLUS, HW_SAME_CC = "none", "ampere_plus", "same_compute_capability"
@@ -53,7 +54,7 @@ def read_meta(engine: Path) -> EngineMeta | None:
     if not path.is_file():
         return None
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        raw = json.loads(read_text_limited(path, "engine metadata"))
         if not isinstance(raw, dict) or raw.get("schema") != SCHEMA:
             raise ValueError(f"schema {raw.get('schema') if isinstance(raw, dict) else None!r}")
         _check_types(raw)
