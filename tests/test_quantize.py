@@ -271,3 +271,40 @@ def test_existing_sensitivity_files_are_not_overwritten_without_force(tiny_onnx,
     code = main(["quantize", "int8", str(tiny_onnx), "-o", str(out), *CALIB, "--lpips-budget", "0.01", "--holdout", "1"])
     assert code == 2 and "already exists" in capsys.readouterr().err
     assert out.with_suffix(".sensitivity.json").read_text() == "{}" and not out.exists()
+
+
+def test_a_cache_with_absurd_ranges_is_refused_and_nothing_is_written(tiny_onnx, tmp_path, capsys):
+    cache = tmp_path / "ranges.json"
+    args = ["quantize", "int8", str(tiny_onnx), *CALIB, "--calib-cache", str(cache)]
+    assert main([*args, "-o", str(tmp_path / "good.onnx")]) == 0
+    doc = json.loads(cache.read_text())
+    tensor = next(iter(doc["data"].values()))
+    for field, sign in (("lowest", -1), ("highest", 1)):  # finite, but no activation is anywhere near
+        value = tensor[field]
+        if isinstance(value, dict):
+            value["data"] = sign * 1e308 if not isinstance(value["data"], list) else [sign * 1e308]
+        else:
+            tensor[field] = sign * 1e308
+    cache.write_text(json.dumps(doc))
+    capsys.readouterr()
+    assert main([*args, "-o", str(tmp_path / "bad.onnx")]) == 2
+    assert "beyond +-1e+06" in capsys.readouterr().err.strip().splitlines()[-1]
+    assert not (tmp_path / "bad.onnx").exists()
+
+
+def test_a_model_with_a_non_finite_scale_is_never_written():
+    from onnx import TensorProto, helper
+
+    from lowlight_edge.errors import ExportError
+    from lowlight_edge.quantize.int8 import check_scales
+
+    nodes = [helper.make_node("QuantizeLinear", ["x", "s", "z"], ["q"], name="q0"),
+             helper.make_node("DequantizeLinear", ["q", "s", "z"], ["y"], name="dq0")]
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])],
+                              [numpy_helper.from_array(np.array(np.inf, np.float32), "s"),
+                               numpy_helper.from_array(np.array(0, np.int8), "z")])
+    with pytest.raises(ExportError, match="non-finite or non-positive scale at 'q0'"):
+        check_scales(helper.make_model(graph))
+    graph.initializer[0].CopyFrom(numpy_helper.from_array(np.array(0.5, np.float32), "s"))
+    check_scales(helper.make_model(graph))  # the same graph with a sane scale passes

@@ -18,6 +18,9 @@ METHODS = {"CalibrationMethod.MinMax", "CalibrationMethod.Entropy", "Calibration
            "CalibrationMethod.Distribution"}
 FIELDS = {"avg", "std", "lowest", "highest", "hist", "hist_edges", "bins"}
 FLOAT_FIELDS = {"avg", "std", "lowest", "highest", "hist_edges"}
+# Activations of a network on [0, 1] frames stay far below FP16's 65504 (the bundled model's largest is ~4000): a
+# cached range beyond this is corrupt or hostile, and would give infinite or zero INT8 scales.
+MAX_ACTIVATION = 1e6
 
 
 def check_calibration_cache(path: Path) -> int:
@@ -72,6 +75,8 @@ def _tensor_problem(tensor) -> str | None:
     low, high = values["lowest"], values["highest"]
     if len(low) != len(high) or any(not (math.isfinite(a) and math.isfinite(b) and a <= b) for a, b in zip(low, high)):
         return "lowest/highest are not finite ranges with lowest <= highest"
+    if any(abs(v) > MAX_ACTIVATION for v in low + high):
+        return f"a range reaches beyond +-{MAX_ACTIVATION:g}, which no activation of this network does"
     return None
 
 

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 import onnx
+from onnx import numpy_helper
 
 from lowlight_edge.errors import ExportError, MissingDependency
 from lowlight_edge.fileio.atomic import atomic_output
@@ -151,6 +152,7 @@ def int8_from_onnx(source: Path, output: Path, batches: list[np.ndarray], option
                  "lowlight_edge.fp32_onnx_sha256": sha256_file(source),
                  "lowlight_edge.int8_rewrites": GRAPH_REWRITES, "lowlight_edge.int8_weight_bits": str(options.weight_bits)})
     set_metadata(model, meta)
+    check_scales(model)
     with atomic_output(output, force) as tmp_out:
         onnx.save(model, str(tmp_out))
     quantized = quantized_nodes(model)
@@ -158,6 +160,17 @@ def int8_from_onnx(source: Path, output: Path, batches: list[np.ndarray], option
     convolutions = sum(1 for n in model.graph.node if n.name in names and n.op_type in QUANTIZED_OPS_TENSORRT)
     return Int8Report(output=output, quantized_nodes=quantized, excluded_nodes=list(options.exclude),
                       cache=Path(cache_path) if cache_path else None, cache_hit=cache_hit, convolutions=convolutions)
+
+
+def check_scales(model: onnx.ModelProto) -> None:
+    """Every Q/DQ scale finite and positive, or nothing is written: a bad range must not become a model."""
+    inits = {t.name: t for t in model.graph.initializer}
+    for node in model.graph.node:
+        if node.op_type in ("QuantizeLinear", "DequantizeLinear") and len(node.input) > 1 and node.input[1] in inits:
+            scale = numpy_helper.to_array(inits[node.input[1]]).astype(np.float64)
+            if not (np.isfinite(scale).all() and (scale > 0).all()):
+                raise ExportError(f"INT8 quantization produced a non-finite or non-positive scale at {node.name!r}; "
+                                  "the calibration ranges are corrupt (delete the calibration cache to recalibrate)")
 
 
 _REWRITTEN: dict[tuple, tuple[bytes, dict]] = {}  # the sensitivity probes quantize one source many times
