@@ -6,7 +6,6 @@ from pathlib import Path
 
 from lowlight_edge.engines.backends import BACKENDS, reference_backend
 from lowlight_edge.errors import InputError
-from lowlight_edge.fileio.inputs import regular_file
 from lowlight_edge.fileio.limits import read_text_limited
 
 SCHEMA = "lowlight-edge.bench/3"  # /2 added mode, stages, flops; /3 compute view, skipped rows, timer, memory, tiling
@@ -64,7 +63,6 @@ def to_document(records: list[BenchRecord], environment: dict, **extra) -> dict:
 
 
 def load_document(path: Path) -> dict:
-    regular_file(path, "benchmark result")
     try:
         doc = json.loads(read_text_limited(path, "benchmark result"))
     except (OSError, ValueError) as exc:

@@ -26,15 +26,21 @@ def arg_type(parse: Callable[[str], object]) -> Callable[[str], object]:
 
 
 class LazyBar:
-    """A tqdm bar that appears with its first update, so a run refused by its checks prints only its error."""
+    """A tqdm bar that appears with its first update, so a run refused by its checks prints only its error.
 
-    def __init__(self, **tqdm_args) -> None:
-        self.tqdm_args, self.bar = tqdm_args, None
+    The first update may bring the total (the library knows it only once its checks have passed); a total below
+    `min_total` shows no bar at all (one file needs none).
+    """
 
-    def update(self, n: int = 1, **postfix) -> None:
+    def __init__(self, min_total: int = 0, **tqdm_args) -> None:
+        self.min_total, self.tqdm_args, self.bar = min_total, tqdm_args, None
+
+    def update(self, n: int = 1, total: int | None = None, **postfix) -> None:
         if self.bar is None:
             from tqdm import tqdm
 
+            if total is not None:
+                self.tqdm_args.update(total=total, disable=total < self.min_total)
             self.bar = tqdm(**self.tqdm_args)
         self.bar.update(n)
         if postfix:

@@ -3,7 +3,7 @@
 import argparse
 from pathlib import Path
 
-from lowlight_edge.commands.common import say
+from lowlight_edge.commands.common import LazyBar, say
 from lowlight_edge.commands.options import add_backend, add_force, add_runner_options, runner_options_from
 
 
@@ -29,23 +29,12 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
+    from lowlight_edge.engines.enhance import enhance
 
-    from lowlight_edge.engines.backends import fastest_backend
-    from lowlight_edge.engines.enhance import collect_inputs, enhance
-    from lowlight_edge.weights import default_model
-
-    count = len(collect_inputs(args.inputs))
-    if args.backend is None:
-        chosen, passed_over = fastest_backend(args.model or default_model())
-        args.backend = chosen.name
-        say(f"using {chosen.name} ({chosen.runtime}), the fastest runtime that can run this model here; "
-            "--backend to choose another")
-        for line in passed_over:
-            say(f"  not {line}")
-    with tqdm(total=count, desc="enhance", unit="file", disable=count < 2) as bar:
+    with LazyBar(min_total=2, desc="enhance", unit="file") as bar:
         results = enhance(args.inputs, args.output, args.model, args.backend, runner_options_from(args), args.ratio,
-                          args.reference_exposure, args.bits, args.force, on_file=lambda r: (_report(r), bar.update()))
+                          args.reference_exposure, args.bits, args.force,
+                          on_file=lambda r, total: (_report(r), bar.update(total=total)), log=say)
     failures = sum(r.error is not None for r in results)
     if failures:
         say(f"{failures} of {len(results)} files failed; the others were written")

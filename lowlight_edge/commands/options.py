@@ -10,7 +10,7 @@ from pathlib import Path
 from lowlight_edge.bench.latency import Protocol
 from lowlight_edge.bench.shapes import parse_shape
 from lowlight_edge.commands.common import arg_type
-from lowlight_edge.engines.backends import backends_help
+from lowlight_edge.engines.backends import MODEL_KINDS, backends_help, default_backend
 from lowlight_edge.engines.options import RunnerOptions
 from lowlight_edge.errors import InputError
 
@@ -22,10 +22,10 @@ def add_force(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--force", action="store_true", help="overwrite output files that already exist")
 
 
-def add_backend(parser: argparse.ArgumentParser, repeatable: bool = False,
-                default: str = "ort-cpu for ONNX, torch-cpu for checkpoints, tensorrt for engines") -> None:
+def add_backend(parser: argparse.ArgumentParser, repeatable: bool = False, default: str | None = None) -> None:
     what = "backend(s) to run, repeatable; each model runs on those that take its file type" if repeatable \
         else "the backend to run on"
+    default = default or ", ".join(f"{default_backend(kind).name} for {kind} files" for kind in MODEL_KINDS)
     parser.add_argument("--backend", action="append" if repeatable else "store", default=None, metavar="NAME",
                         help=f"{what}: {backends_help()} (default: {default})")
 

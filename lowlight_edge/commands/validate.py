@@ -49,18 +49,17 @@ def run(args: argparse.Namespace) -> int:
     from lowlight_edge.fileio.atomic import check_writable, write_text
     from lowlight_edge.metrics.drift import parse_budgets
     from lowlight_edge.metrics.drift_report import failure_reason, render_markdown, render_table
-    from lowlight_edge.metrics.validate import frame_source, validate
+    from lowlight_edge.metrics.validate import validate
 
     budgets = parse_budgets(args.budget)
     for path in (args.json, args.markdown):
         if path:
             check_writable(path, args.force)  # fail before minutes of inference, not after
-    _, total = frame_source(args.data, args.sid, args.sid_root, args.synthetic, args.ratio)
-    with LazyBar(total=total, desc="validate", unit="image") as bar:
+    with LazyBar(desc="validate", unit="image") as bar:
         report = validate(args.reference, args.candidate, backends=args.backend, data=args.data, sid=args.sid, sid_root=args.sid_root,
                           synthetic=args.synthetic, ratio=args.ratio, budgets=budgets, options=runner_options_from(args),
                           lpips_weights=args.lpips_weights, lpips_onnx=args.lpips_onnx, grids=args.grids,
-                          on_image=bar.update)
+                          on_image=lambda total: bar.update(total=total))
     print(render_table(report.models, skipped=report.skipped))
     if args.json:
         write_text(args.json, json.dumps(report.document(), indent=2) + "\n", args.force)

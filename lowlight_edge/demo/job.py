@@ -31,7 +31,7 @@ from lowlight_edge.engines.options import RunnerOptions
 from lowlight_edge.engines.select import open_runner
 from lowlight_edge.errors import InputError
 from lowlight_edge.fileio.png import read_png, write_png
-from lowlight_edge.fileio.workspace import work_dir
+from lowlight_edge.fileio.workspace import engines_dir, export_dir, results_dir, work_dir
 from lowlight_edge.machine import environment
 from lowlight_edge.metrics.drift import DEFAULT_BUDGETS, run_drift
 from lowlight_edge.metrics.lpips_backend import load_lpips
@@ -79,13 +79,10 @@ class DemoJob:
     threads: int | None = None
 
     def folders(self) -> dict[str, Path]:
-        import socket
-
-        host = socket.gethostname()
-        return {"models": self.workdir / "export" / "demo", "engines": self.workdir / "engines" / host / "demo",
-                "frames": self.workdir / "demo" / "frames", "fullframe": self.workdir / "demo" / "fullframe",
-                "enhanced": self.workdir / "demo" / "enhanced",
-                "results": self.results or self.workdir / "results" / host}
+        root = Path(self.workdir)
+        return {"models": export_dir("demo", root=root), "engines": engines_dir("demo", root=root),
+                "frames": root / "demo" / "frames", "fullframe": root / "demo" / "fullframe",
+                "enhanced": root / "demo" / "enhanced", "results": self.results or results_dir(root=root)}
 
 
 @dataclass

@@ -62,23 +62,30 @@ def plan_outputs(files: list[Path], output: Path, force: bool = False) -> list[P
 def enhance(inputs: list[Path], output: Path, model: Path | None = None, backend: str | None = None,
             options: RunnerOptions | None = None, ratio: float | None = None,
             reference_exposure: float | None = None, bits: int = 8, force: bool = False,
-            on_file: Callable[[Enhanced], None] = lambda result: None) -> list[Enhanced]:
+            on_file: Callable[[Enhanced, int], None] = lambda result, total: None,
+            log: Callable[[str], None] = lambda _m: None) -> list[Enhanced]:
     """Enhance every RAW file of `inputs` (files or folders) to `output/<stem>.png`.
 
     Args:
         model: checkpoint, ONNX or engine (default: the bundled model).
-        backend: as in `open_runner`; default: the fastest runtime installed here for the model's kind
-            (`fastest_backend`: OpenVINO before ONNX Runtime on a CPU, a GPU runtime where one can run).
+        backend: as in `open_runner`; default: the fastest runtime that can run the model here (`fastest_backend`:
+            a GPU runtime where one can run, else OpenVINO, else ONNX Runtime), named through `log`.
         ratio: amplification; else `reference_exposure` / the file's exposure; else from a SID-style name.
         bits: 8 or 16-bit PNG.
-        on_file: called with each file's result as it finishes (progress, printing).
+        on_file: called with each file's result and the number of files, as each finishes (progress, printing).
     Returns:
         one Enhanced per file; a file that fails carries its one-line error and the others are written.
     """
     files = collect_inputs(inputs)
     targets = plan_outputs(files, output, force)
     model = Path(model or default_model())
-    backend = backend or fastest_backend(model)[0].name
+    if backend is None:
+        chosen, passed_over = fastest_backend(model)
+        backend = chosen.name
+        log(f"using {chosen.name} ({chosen.runtime}), the fastest runtime that can run this model here; --backend to "
+            "choose another")
+        for reason in passed_over:
+            log(f"  not {reason}")
     results = []
     with open_runner(model, backend, options) as runner:
         for source, target in zip(files, targets):
@@ -92,5 +99,5 @@ def enhance(inputs: list[Path], output: Path, model: Path | None = None, backend
             except LowlightError as exc:
                 result.error = str(exc)
             results.append(result)
-            on_file(result)
+            on_file(result, len(files))
     return results

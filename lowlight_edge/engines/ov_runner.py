@@ -32,7 +32,8 @@ class OpenVinoRunner(Runner):
         self.threads = threads
         self.inference_precision = inference_precision
         self.backend = f"ov-{device}"
-        self._compiled: OrderedDict[tuple, object] = OrderedDict()
+        self._compiled: OrderedDict[tuple, object] = OrderedDict()  # input shape -> compiled model
+        self._requests: dict[tuple, object] = {}  # input shape -> the infer request `infer` reuses
 
     def activate(self) -> None:
         ov = require("openvino", "the OpenVINO backend")
@@ -58,6 +59,7 @@ class OpenVinoRunner(Runner):
 
     def deactivate(self) -> None:
         self._compiled.clear()
+        self._requests.clear()
         self._model = self._core = None
 
     def config(self) -> dict:
@@ -79,7 +81,8 @@ class OpenVinoRunner(Runner):
             raise ModelError(f"OpenVINO cannot compile {self.path} for {DEVICES[self.device]}: {_first_line(exc)}") from exc
         self._compiled[shape] = compiled
         while len(self._compiled) > COMPILED_SHAPES:
-            self._compiled.popitem(last=False)
+            evicted, _ = self._compiled.popitem(last=False)
+            self._requests.pop(evicted, None)
         return compiled
 
     @property
@@ -95,7 +98,10 @@ class OpenVinoRunner(Runner):
                            port.get_element_type().get_type_name())]
 
     def _infer(self, packed: np.ndarray) -> np.ndarray:
-        request = self._compiled_for(packed.shape).create_infer_request()
+        compiled = self._compiled_for(packed.shape)
+        if packed.shape not in self._requests:  # one request per shape: creating one per call costs every call
+            self._requests[packed.shape] = compiled.create_infer_request()
+        request = self._requests[packed.shape]
         request.infer({0: packed})
         return np.array(request.get_output_tensor(0).data, dtype=np.float32, copy=True)
 
@@ -126,7 +132,8 @@ def saturation_risk(meta: dict[str, str], device: str) -> str | None:
 
     On x86 CPUs without VNNI, OpenVINO's INT8 convolutions sum u8 x s8 pairs in 16 bits; the tensorrt-target
     graph's symmetric activations (shifted to u8) times full-range 8-bit weights saturate them (measured on the
-    bundled model: PSNR 27 dB against FP32 where ONNX Runtime gives 43 dB; 7-bit weights give 39 dB on both).
+    bundled model: PSNR 27 dB against FP32 where ONNX Runtime gives 43 dB; 7-bit weights give 41 dB on both: the
+    drift.txt files of benchmarks/results/2026-11-27-cpu2core-avx2-openvino*/).
     """
     if device != "cpu" or meta.get(PRECISION_KEY) != "int8" or int8_dot_product():
         return None

@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 from lowlight_edge.errors import InputError
+from lowlight_edge.fileio.inputs import regular_file
 
 DEFAULTS = {"LOWLIGHT_EDGE_MAX_PIXELS": 200_000_000, "LOWLIGHT_EDGE_MAX_TEXT_BYTES": 64 * 2**20}
 
@@ -35,9 +36,10 @@ def check_pixels(width: int, height: int, what: Path | str) -> None:
 
 
 def read_text_limited(path: Path, what: str) -> str:
-    """The whole text of a list or JSON file, refused above the size limit before it is read."""
+    """The whole text of a list or JSON file: refused when not a regular file or above the size limit, before it
+    is read."""
     allowed = limit("LOWLIGHT_EDGE_MAX_TEXT_BYTES")
-    size = Path(path).stat().st_size
+    size = regular_file(path, what).stat().st_size
     if size > allowed:
         raise InputError(f"{what} {path} is {size:,} bytes, more than the {allowed:,} allowed "
                          "($LOWLIGHT_EDGE_MAX_TEXT_BYTES raises the limit)")

@@ -17,13 +17,13 @@ def work_dir() -> Path:
     return Path(os.environ.get("LOWLIGHT_EDGE_WORK") or "work")
 
 
-def export_dir(*parts: str) -> Path:
-    return work_dir().joinpath("export", *parts)
+def export_dir(*parts: str, root: Path | None = None) -> Path:
+    return (root or work_dir()).joinpath("export", *parts)
 
 
-def engines_dir(*parts: str) -> Path:
-    return work_dir().joinpath("engines", socket.gethostname(), *parts)
+def engines_dir(*parts: str, root: Path | None = None) -> Path:
+    return (root or work_dir()).joinpath("engines", socket.gethostname(), *parts)
 
 
-def results_dir(*parts: str) -> Path:
-    return work_dir().joinpath("results", socket.gethostname(), *parts)
+def results_dir(*parts: str, root: Path | None = None) -> Path:
+    return (root or work_dir()).joinpath("results", socket.gethostname(), *parts)

@@ -64,7 +64,7 @@ def validate(reference: Path, candidates: list[Path], *, backends: list[str] | N
              sid_root: Path | None = None, synthetic: int | None = None, ratio: float | None = None,
              budgets: dict[str, float] | None = None, options: RunnerOptions | None = None,
              lpips_weights: Path | None = None, lpips_onnx: Path | None = None, grids: Path | None = None,
-             on_image: Callable[[], None] = lambda: None) -> ValidationReport:
+             on_image: Callable[[int], None] = lambda total: None) -> ValidationReport:
     """Run `reference` and every candidate on the same frames; LPIPS/PSNR/SSIM drift and the budget verdicts.
 
     Args:
@@ -76,13 +76,13 @@ def validate(reference: Path, candidates: list[Path], *, backends: list[str] | N
         budgets: mean LPIPS drift allowed per precision (default fp32/fp16 0.002, int8 0.01).
         options: threads, tiling and engine trust for every runner.
         grids: a folder for one image grid per image and candidate.
-        on_image: called after each frame (progress).
+        on_image: called after each frame with the number of frames (progress).
     Returns:
         a ValidationReport; `failed` lists the candidates over budget or with non-finite outputs.
     """
     budgets = budgets or dict(DEFAULT_BUDGETS)
     lpips = load_lpips(lpips_weights, lpips_onnx)
-    samples, _ = frame_source(data, sid, sid_root, synthetic, ratio)
+    samples, total = frame_source(data, sid, sid_root, synthetic, ratio)
     with ExitStack() as stack:
         ref_runner = stack.enter_context(open_runner(reference, options=options))
         runners, skipped = [], []
@@ -92,7 +92,7 @@ def validate(reference: Path, candidates: list[Path], *, backends: list[str] | N
                     runners.append(stack.enter_context(open_runner(candidate, backend, options=options)))
                 except (BackendUnavailable, MissingDependency) as exc:
                     skipped.append({"model": str(candidate), "backend": backend, "reason": str(exc)})
-        summaries, rows = run_drift(ref_runner, runners, samples, lpips, budgets, grids, on_image)
+        summaries, rows = run_drift(ref_runner, runners, samples, lpips, budgets, grids, lambda: on_image(total))
     threads = options.threads if options else None
     return ValidationReport(budgets, lpips.backend, [s.aggregate() for s in summaries], rows,
                             environment.capture(threads), skipped)

@@ -12,7 +12,6 @@ from pathlib import Path
 import numpy as np
 
 from lowlight_edge.errors import InputError
-from lowlight_edge.fileio.inputs import regular_file
 from lowlight_edge.fileio.limits import read_text_limited
 from lowlight_edge.raw.ratio import exposure_from_name, sid_ratio
 from lowlight_edge.raw.reader import open_raw
@@ -29,7 +28,7 @@ class SidPair:
 
 def parse_sid_list(list_file: Path, root: Path | None = None) -> list[SidPair]:
     """Pairs from a SID list; `root` defaults to the list's folder (where SID keeps them)."""
-    list_file = regular_file(list_file, "SID list")
+    list_file = Path(list_file)
     root = Path(root) if root is not None else list_file.parent
     try:
         text = read_text_limited(list_file, "SID list")
