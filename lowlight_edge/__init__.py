@@ -21,6 +21,8 @@ _API = {
     "export_onnx": "lowlight_edge.export.onnx_export",
     "quantize_fp16": "lowlight_edge.quantize.jobs",
     "quantize_int8": "lowlight_edge.quantize.jobs",
+    "wrap_pipeline": "lowlight_edge.export.pipeline",
+    "pipeline_feed": "lowlight_edge.onnxgraph.pipeline_io",
     "Int8Options": "lowlight_edge.quantize.int8",
     "check_onnx": "lowlight_edge.engines.trt.check",
     "build_engine": "lowlight_edge.engines.trt.build",

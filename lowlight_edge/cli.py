@@ -18,6 +18,7 @@ from lowlight_edge.commands import (
     init,
     inspect,
     metrics,
+    pipeline,
     quantize,
     report,
     synth,
@@ -28,7 +29,7 @@ from lowlight_edge.commands import (
 from lowlight_edge.errors import LowlightError
 from lowlight_edge.version import __version__
 
-COMMANDS = [init, export, quantize, check, build, bench, enhance, inspect, synth, train, weights, metrics, validate,
+COMMANDS = [init, export, quantize, pipeline, check, build, bench, enhance, inspect, synth, train, weights, metrics, validate,
             report, demo]
 PROG = "lowlight-edge"
 INTERNAL_ERROR = 3  # exit code of an unexpected exception: a bug, told apart from bad input (2) and the machine (1)

@@ -146,7 +146,7 @@ def test_end_to_end_stages_and_every_output_format(tiny_checkpoint, tiny_onnx, t
     rows = list(csv.DictReader(out["csv"].open()))
     assert len(rows) == 4 and rows[0]["median_ms"] and "decode_median_ms" in rows[0]
     assert "End to end, median per stage" in out["md"].read_text()
-    assert "pack+post share" in capsys.readouterr().out
+    assert "host pre/post share" in capsys.readouterr().out
 
 
 def test_flops_of_a_known_convolution(tmp_path):

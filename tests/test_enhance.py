@@ -112,3 +112,40 @@ def test_inspect_known_channel_means(tmp_path, capsys):
     info = json.loads(capsys.readouterr().out)
     assert info["channel_means"] == pytest.approx({"R": 0.1, "G1": 0.2, "B": 0.3, "G2": 0.4})
     assert info["ratio"] == 2 and info["packing"]["R"] == {"row": 1, "col": 0}
+
+
+def test_a_folder_through_a_pipeline_model_gives_the_network_models_pixels(default_onnx, tmp_path, capsys):
+    import imagecodecs
+
+    from lowlight_edge.cli import main
+    from lowlight_edge.raw.dng import write_dng
+
+    frames = tmp_path / "frames"
+    for i, phase in enumerate(("RGGB", "GBRG", "BGGR")):
+        bayer = np.random.default_rng(i).integers(500, 900, (70, 98)).astype(np.uint16)
+        write_dng(frames / f"f{i}_00_0.1s.dng", bayer, phase, 512, 16383, exposure_s=0.1, force=True)
+    pipeline = tmp_path / "m.pipeline.onnx"
+    assert main(["pipeline", str(default_onnx), "-o", str(pipeline)]) == 0
+    assert main(["enhance", str(frames), "-o", str(tmp_path / "host"), "--model", str(default_onnx), "--backend",
+                 "ort-cpu", "--ratio", "60"]) == 0
+    assert main(["enhance", str(frames), "-o", str(tmp_path / "device"), "--model", str(pipeline), "--backend",
+                 "ort-cpu", "--ratio", "60"]) == 0
+    assert "images/s" in capsys.readouterr().err  # `say` writes progress to stderr
+    for i in range(3):
+        host, device = (imagecodecs.png_decode((tmp_path / d / f"f{i}_00_0.1s.png").read_bytes()) for d in ("host", "device"))
+        assert host.shape == device.shape == (70, 98, 3)
+        assert np.abs(host.astype(int) - device.astype(int)).max() <= 1
+    # a bit depth the pipeline was not wrapped for: one line, nothing written
+    assert main(["enhance", str(frames), "-o", str(tmp_path / "sixteen"), "--model", str(pipeline), "--bits", "16"]) == 2
+    assert "outputs 8-bit pixels" in capsys.readouterr().err
+    assert not list((tmp_path / "sixteen").glob("*.png"))
+
+
+def test_png_files_decode_to_the_pixels_written_in_8_and_16_bits(tmp_path):
+    from lowlight_edge.fileio.png import read_png, write_png
+
+    rng = np.random.default_rng(0)
+    for bits, dtype in ((8, np.uint8), (16, np.uint16)):
+        pixels = rng.integers(0, 1 << bits, (37, 53, 3)).astype(dtype)
+        back = read_png(write_png(tmp_path / f"p{bits}.png", pixels))  # pypng: an independent decoder
+        assert np.array_equal(np.rint(back * ((1 << bits) - 1)).astype(dtype), pixels)

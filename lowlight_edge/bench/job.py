@@ -10,10 +10,11 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lowlight_edge.bench.inputs import bench_input
 from lowlight_edge.bench.overhead import harness_overhead
 from lowlight_edge.bench.plots import write_plots
 from lowlight_edge.bench.records import BenchRecord, to_document
-from lowlight_edge.bench.suite import BenchPlan, annotate, bench_input, run_plan
+from lowlight_edge.bench.suite import BenchPlan, annotate, run_plan
 from lowlight_edge.bench.table import render_csv, render_markdown
 from lowlight_edge.engines.backends import model_kind
 from lowlight_edge.errors import InputError

@@ -16,8 +16,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
-
+from lowlight_edge.bench.inputs import runner_input
 from lowlight_edge.engines.options import RunnerOptions
 from lowlight_edge.engines.select import open_runner
 from lowlight_edge.errors import LowlightError
@@ -71,8 +70,9 @@ def peak_memory(model: Path, backend: str, shape: tuple[int, ...], options: Runn
 
 def probe(spec: dict) -> dict:
     runner = open_runner(Path(spec["model"]), spec["backend"], RunnerOptions.from_json(spec["options"]))
-    packed = np.random.default_rng(0).random(spec["shape"], dtype=np.float32)
     with runner:
+        n, _, h, w = spec["shape"]
+        packed = runner_input(runner, n, (h, w), 0)
         loaded = _current_rss_mib()
         runner.infer(packed)
         peak = _peak_rss_mib()

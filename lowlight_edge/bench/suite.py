@@ -11,6 +11,7 @@ import numpy as np
 from tqdm import tqdm
 
 from lowlight_edge.bench.flops import conv_flops
+from lowlight_edge.bench.inputs import input_shape, runner_input
 from lowlight_edge.bench.latency import Protocol, measure
 from lowlight_edge.bench.memory import peak_memory
 from lowlight_edge.bench.pipeline import end_to_end
@@ -18,7 +19,7 @@ from lowlight_edge.bench.records import BenchRecord, attach_speedups, skipped_re
 from lowlight_edge.bench.stats import summarize
 from lowlight_edge.engines.backends import backends_for, model_kind
 from lowlight_edge.engines.options import RunnerOptions
-from lowlight_edge.engines.select import declared_precision, open_runner
+from lowlight_edge.engines.select import declared_precision, is_pipeline_onnx, open_runner
 from lowlight_edge.errors import BackendUnavailable, MissingDependency
 from lowlight_edge.raw.ratio import resolve_ratio
 from lowlight_edge.raw.reader import read_raw
@@ -51,12 +52,6 @@ class BenchPlan:
     pairs: list[tuple[Path, str]] | None = None  # explicit (model, backend) pairs instead of models x backends
 
 
-def bench_input(batch: int, shape: tuple[int, int], seed: int) -> np.ndarray:
-    """A seeded packed frame in [0, 1]; every model sees the identical array for a given shape."""
-    rng = np.random.default_rng(seed)
-    return rng.random((batch, 4, *shape), dtype=np.float32)
-
-
 def run_plan(plan: BenchPlan, show_progress: bool = True) -> list[BenchRecord]:
     """The measured rows of `plan`, without speedups and FLOPs (see `annotate`)."""
     ratio = _raw_ratio(plan) if plan.raw else None
@@ -76,7 +71,7 @@ def run_plan(plan: BenchPlan, show_progress: bool = True) -> list[BenchRecord]:
                 continue
             try:
                 for shape in plan.shapes:
-                    packed = bench_input(plan.batch, shape, plan.seed)
+                    packed = runner_input(runner, plan.batch, shape, plan.seed)
                     for view in plan.views:
                         bar.set_postfix_str(f"{Path(model).name} {runner.backend} {view} {shape[0]}x{shape[1]}")
                         records.append(_timed_record(runner, model, packed, view, plan, step))
@@ -113,13 +108,13 @@ def _timed_record(runner, model, packed: np.ndarray, view: str, plan: BenchPlan,
             call = runner.compute_call(packed)
         except NotImplementedError as exc:
             reason = "tiled inference has no compute-only view" if plan.runner.max_tile else str(exc)
-            return skipped_record(model, runner.backend, runner.precision, packed.shape, view, reason, **common)
+            return skipped_record(model, runner.backend, runner.precision, input_shape(packed), view, reason, **common)
     else:
         def call() -> None:
             runner.infer(packed)
     run = measure(call, plan.protocol, on_step)
     return BenchRecord(
-        model=str(model), backend=runner.backend, precision=runner.precision, shape=list(packed.shape),
+        model=str(model), backend=runner.backend, precision=runner.precision, shape=list(input_shape(packed)),
         warmup=len(run.warmup_ms), runs=len(run.times_ms), threads=plan.runner.threads,
         source_sha256=runner.source_sha256, stats=summarize(run.times_ms), times_ms=[round(t, 4) for t in run.times_ms], mode=view, timer=run.timer,
         host_times_ms=[round(t, 4) for t in run.host_ms] if run.timer != "host" else None, notes=runner.settings(),
@@ -154,7 +149,8 @@ def attach_flops(records: list[BenchRecord]) -> None:
     """FLOPs from an ONNX model of the same checkpoint (the architecture is the same for every backend)."""
     onnx_of = {}
     for record in records:
-        if record.ran and model_kind(Path(record.model)) == "onnx":
+        # a network graph: a pipeline graph's input is the mosaic, and its pre/post has no convolutions anyway
+        if record.ran and model_kind(Path(record.model)) == "onnx" and not is_pipeline_onnx(Path(record.model)):
             onnx_of.setdefault(record.source_sha256, Path(record.model))
     cache: dict = {}
     for record in records:
@@ -165,5 +161,6 @@ def attach_flops(records: list[BenchRecord]) -> None:
         if key not in cache:
             cache[key] = conv_flops(source, tuple(record.shape))
         record.flops = cache[key]
-        compute_ms = record.stages["inference"]["median_ms"] if record.stages else record.stats["median_ms"]
+        compute = record.stages and (record.stages.get("inference") or record.stages.get("pipeline"))
+        compute_ms = compute["median_ms"] if compute else record.stats["median_ms"]
         record.gflops_per_s = round(record.flops / (compute_ms / 1000) / 1e9, 2) if compute_ms > 0 else None

@@ -73,7 +73,7 @@ def _stage_rows(records: list[BenchRecord]) -> tuple[list[str], list[list[str]]]
     names = [s for s in STAGES if any(s in r.stages for r in staged)]
     rows = [[Path(r.model).name, r.backend, *[f"{r.stages[s]['median_ms']:.1f}" if s in r.stages else "-" for s in names],
              f"{r.stats['median_ms']:.1f}", f"{100 * pre_post_share(r.stages):.1f}%"] for r in staged]
-    return ["model", "backend", *[f"{s} ms" for s in names], "total ms", "pack+post share"], rows
+    return ["model", "backend", *[f"{s} ms" for s in names], "total ms", "host pre/post share"], rows
 
 
 def render(records: list[BenchRecord], fmt: str = "simple") -> str:

@@ -53,16 +53,27 @@ def add_engine_trust(parser: argparse.ArgumentParser) -> None:
                         help="the ONNX file the engine was built from: refuse the engine if that file changed since")
 
 
+def add_torch_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--torch-pipeline", action="store_true",
+                        help="PyTorch backends: run a checkpoint as a pipeline model (RAW mosaic in, pixels out, the "
+                        "pre/post on the device), the stand-in for a pipeline engine where TensorRT is missing")
+    parser.add_argument("--torch-fp16", action="store_true",
+                        help="torch-cuda: run the network in FP16, the stand-in for an FP16 engine")
+
+
 def add_runner_options(parser: argparse.ArgumentParser) -> None:
-    """Threads, tiling and engine trust: the options of every command that runs models."""
+    """Threads, tiling, engine trust and the PyTorch stand-ins: the options of every command that runs models."""
     add_threads(parser)
     add_tiling(parser)
     add_engine_trust(parser)
+    add_torch_options(parser)
 
 
 def runner_options_from(args: argparse.Namespace) -> RunnerOptions:
     return RunnerOptions(threads=args.threads, max_tile=args.max_tile, tile_overlap=args.tile_overlap,
-                         trust_engine_code=args.trust_engine_code, engine_onnx=args.engine_onnx)
+                         trust_engine_code=args.trust_engine_code, engine_onnx=args.engine_onnx,
+                         torch_pipeline_bits=getattr(args, "bits", 8) if args.torch_pipeline else None,
+                         torch_fp16=args.torch_fp16)
 
 
 def add_lpips_options(parser: argparse.ArgumentParser) -> None:

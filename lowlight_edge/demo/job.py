@@ -19,13 +19,14 @@ from typing import Callable
 import numpy as np
 from tqdm import tqdm
 
+from lowlight_edge.bench.inputs import bench_input
 from lowlight_edge.bench.latency import Protocol
 from lowlight_edge.bench.overhead import harness_overhead
 from lowlight_edge.bench.records import skipped_record
 from lowlight_edge.bench.shapes import DEFAULT_SHAPES, SONY_RAW_SIZE
-from lowlight_edge.bench.suite import BenchPlan, annotate, bench_input, run_plan
+from lowlight_edge.bench.suite import BenchPlan, annotate, run_plan
 from lowlight_edge.demo.report import verdict, write_outputs
-from lowlight_edge.demo.variants import Variants, build_engines, make_onnx_variants
+from lowlight_edge.demo.variants import Variants, build_engines, make_onnx_variants, wrap_pipelines
 from lowlight_edge.engines.backends import BACKENDS, Backend, default_backend, usable
 from lowlight_edge.engines.options import RunnerOptions
 from lowlight_edge.engines.select import open_runner
@@ -105,6 +106,7 @@ def run_demo(job: DemoJob, log: Callable[[str], None] = lambda _m: None) -> Demo
     log(f"[2/{STAGES}] export, FP16, INT8 (tensorrt and cpu targets) of {checkpoint}")
     variants = make_onnx_variants(checkpoint, where["models"], "synthetic:%d" % job.calib_count, job.calib_shape,
                                   job.calib_count, job.int8_budget or None, log)
+    wrap_pipelines(variants, where["models"], log)
     log(f"[3/{STAGES}] TensorRT engines")
     build_engines(variants, where["engines"], job.shapes, log)
     if variants.engine_skip:
@@ -182,6 +184,12 @@ def demo_pairs(variants: Variants) -> list[tuple[Path, str]]:
     return pairs + [(engine, default_backend("engine").name) for engine in variants.engines.values()]
 
 
+def pipeline_pairs(variants: Variants) -> list[tuple[Path, str]]:
+    """Each pipeline graph on the ONNX runtimes its network variant is timed on."""
+    return [(variants.pipelines[v], b.name) for b in BACKENDS if b.kind == "onnx" for v in variants.pipelines
+            if times_variant(v, b)]
+
+
 def bench_variants(variants: Variants, full_raw: Path, job: DemoJob):
     onnx, shapes = variants.onnx, job.shapes
     protocol = Protocol(warmup=1, runs=job.runs)
@@ -189,6 +197,9 @@ def bench_variants(variants: Variants, full_raw: Path, job: DemoJob):
     plan = BenchPlan(models=[], shapes=shapes, pairs=demo_pairs(variants), protocol=protocol, views=views,
                      runner=RunnerOptions(threads=job.threads), raw=full_raw, memory=job.memory)
     records = run_plan(plan)
+    # the same variants as pipeline graphs, end to end on the RAW file: what the device-side pre/post saves
+    records += run_plan(BenchPlan(models=[], shapes=[], pairs=pipeline_pairs(variants), protocol=protocol, views=(),
+                                  runner=RunnerOptions(threads=job.threads), raw=full_raw))
     cpu_onnx, engine_backend = default_backend("onnx").name, default_backend("engine").name
     # rows that would run here but measure nothing a CPU user deploys; their drift is validated
     records += [skipped_record(onnx[variant], cpu_onnx, variant.split("-")[0], (1, 4, *shape), view, reason)

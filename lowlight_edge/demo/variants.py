@@ -13,6 +13,7 @@ from lowlight_edge.engines.trt.cuda_memory import open_cuda
 from lowlight_edge.engines.trt.profiles import Profile
 from lowlight_edge.errors import LowlightError
 from lowlight_edge.export.onnx_export import export_onnx
+from lowlight_edge.export.pipeline import wrap_pipeline
 from lowlight_edge.quantize.fp16 import fp16_from_onnx
 from lowlight_edge.quantize.int8 import Int8Options
 from lowlight_edge.quantize.sensitivity import default_cache, int8_within_budget
@@ -24,6 +25,7 @@ class Variants:
     checkpoint: Path
     onnx: dict[str, Path] = field(default_factory=dict)  # "fp32", "fp16", "int8-tensorrt", "int8-cpu"
     engines: dict[str, Path] = field(default_factory=dict)  # same keys, built engines
+    pipelines: dict[str, Path] = field(default_factory=dict)  # same keys, each network wrapped as a pipeline graph
     engine_skip: str | None = None  # why no engines were built
 
 
@@ -43,6 +45,14 @@ def make_onnx_variants(checkpoint: Path, workdir: Path, calib: str, calib_shape:
         output = workdir / f"{stem}.int8-{target}.onnx"
         variants.onnx[f"int8-{target}"] = _int8(fp32, output, batches, target, calib, calib_shape, int8_budget, say)
     return variants
+
+
+def wrap_pipelines(variants: Variants, workdir: Path, say: Callable[[str], None]) -> None:
+    """Each ONNX variant also as a pipeline graph (RAW mosaic in, pixels out), gated against its host path."""
+    for name, network in variants.onnx.items():
+        report = wrap_pipeline(network, workdir / f"{network.name.removesuffix('.onnx')}.pipeline.onnx", force=True)
+        variants.pipelines[name] = report.output
+    say(f"pipeline graphs of {', '.join(variants.pipelines)}: each within 1 LSB of its host path on every CFA phase")
 
 
 def _int8(fp32: Path, output: Path, batches, target: str, calib: str, calib_shape, budget: float | None, say) -> Path:

@@ -40,7 +40,8 @@ def _torch(device: str) -> Callable[[Path, RunnerOptions], Runner]:
     def make(path: Path, options: RunnerOptions) -> Runner:
         from lowlight_edge.engines.torch_runner import TorchRunner
 
-        return TorchRunner(path, device=device, threads=options.threads)
+        return TorchRunner(path, device=device, threads=options.threads, pipeline_bits=options.torch_pipeline_bits,
+                           fp16=options.torch_fp16)
     return make
 
 

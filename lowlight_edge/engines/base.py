@@ -1,7 +1,10 @@
 """The runner interface, after Polygraphy's runners: activate, infer, deactivate.
 
-A runner owns one loaded model on one backend. It takes a packed Bayer batch `float32 [N, 4, h, w]`
-and returns the network's raw RGB output `float32 [N, 3, 2h, 2w]` (clipping is post-processing).
+A runner owns one loaded model on one backend. A network model takes a packed Bayer batch
+`float32 [N, 4, h, w]` and returns the network's raw RGB output `float32 [N, 3, 2h, 2w]` (clipping is
+post-processing). A pipeline model (`runner.pipeline` set; see onnxgraph/pipeline_io.py) takes one RAW frame as a
+`PipelineFeed` and returns its pixels, uint8 or uint16 [H, W, 3]: everything between decoding and PNG encoding
+runs inside the model.
 """
 
 import time
@@ -13,6 +16,7 @@ from typing import Callable
 import numpy as np
 
 from lowlight_edge.errors import InputError
+from lowlight_edge.onnxgraph.pipeline_io import PipelineFeed, PipelineSpec, check_feed
 
 
 @dataclass(frozen=True)
@@ -25,6 +29,7 @@ class TensorSpec:
 class Runner(ABC):
     backend: str = "?"  # e.g. "torch-cpu", "ort-cpu"
     precision: str = "fp32"
+    pipeline: PipelineSpec | None = None  # set by `activate` when the model is a pipeline graph
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
@@ -54,19 +59,40 @@ class Runner(ABC):
     def outputs(self) -> list[TensorSpec]: ...
 
     @abstractmethod
-    def _infer(self, packed: np.ndarray) -> np.ndarray: ...
+    def _infer(self, packed: np.ndarray | PipelineFeed) -> np.ndarray:
+        """Run the model on a checked input; a pipeline model returns its graph output as is (see `infer`)."""
 
-    def infer(self, packed: np.ndarray) -> np.ndarray:
-        """Validate the input's layout, then run the model."""
-        check_packed(packed, self.size_multiple)
-        return self._infer(packed)
+    def infer(self, packed: np.ndarray | PipelineFeed) -> np.ndarray:
+        """Validate the input, then run the model: packed batch -> RGB, or (pipeline) RAW frame -> pixels."""
+        self.check_input(packed)
+        return self.output_image(self._infer(packed))
 
-    def infer_staged(self, packed: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
+    def check_input(self, x: np.ndarray | PipelineFeed) -> None:
+        """One line of error for an input this model cannot take (wrong kind, layout, size or levels)."""
+        if self.pipeline is not None:
+            check_feed(x, self.size_multiple)
+        elif isinstance(x, PipelineFeed):
+            raise InputError(f"{self.path.name} is a network graph: it takes a packed batch, not a RAW frame; wrap "
+                             "it with `lowlight-edge pipeline` to run frames on the device")
+        else:
+            check_packed(x, self.size_multiple)
+
+    def output_image(self, out: np.ndarray) -> np.ndarray:
+        """A pipeline graph's output as pixels (16-bit ones come as byte pairs); a network's output unchanged."""
+        return self.pipeline.image_from_output(out) if self.pipeline is not None else out
+
+    def infer_staged(self, packed: np.ndarray | PipelineFeed) -> tuple[np.ndarray, dict[str, float]]:
         """`infer`, with host milliseconds per stage. On a CPU backend there is no transfer, so everything is
-        "inference"; GPU runners split off "h2d" and "d2h" (synchronising between stages)."""
+        "inference" ("pipeline" for a pipeline model); GPU runners split off "h2d" and "d2h" (synchronising
+        between stages)."""
         start = time.perf_counter_ns()
         out = self.infer(packed)
-        return out, {"inference": (time.perf_counter_ns() - start) / 1e6}
+        return out, {self.compute_stage: (time.perf_counter_ns() - start) / 1e6}
+
+    @property
+    def compute_stage(self) -> str:
+        """The stage name of the model's own work: the network alone, or the whole pipeline graph."""
+        return "pipeline" if self.pipeline is not None else "inference"
 
     def compute_call(self, packed: np.ndarray) -> Callable[[], float | None]:
         """Put `packed` in place once (device memory, bound output buffers) and return a call that runs the
@@ -84,6 +110,23 @@ class Runner(ABC):
 
     def describe(self) -> dict:
         return {"model": str(self.path), "backend": self.backend, "precision": self.precision}
+
+
+class StagedRunner(Runner):
+    """A runner that times its own stages (h2d, the model, d2h, synchronising between them): `_staged` does the
+    work, and `infer` and `infer_staged` share it."""
+
+    @abstractmethod
+    def _staged(self, x: np.ndarray | PipelineFeed) -> tuple[np.ndarray, dict[str, float]]:
+        """Run a checked input; the raw output and host milliseconds per stage."""
+
+    def _infer(self, x: np.ndarray | PipelineFeed) -> np.ndarray:
+        return self._staged(x)[0]
+
+    def infer_staged(self, x: np.ndarray | PipelineFeed) -> tuple[np.ndarray, dict[str, float]]:
+        self.check_input(x)
+        out, stages = self._staged(x)
+        return self.output_image(out), stages
 
 
 def check_packed(packed: np.ndarray, multiple: int) -> None:

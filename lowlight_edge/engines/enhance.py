@@ -9,11 +9,14 @@ Example::
     # -> ['10019_00_0.033s.png']
 """
 
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 from lowlight_edge.engines.backends import fastest_backend
+from lowlight_edge.engines.frame import check_bits, frame_pixels
 from lowlight_edge.engines.options import RunnerOptions
 from lowlight_edge.engines.select import open_runner
 from lowlight_edge.errors import InputError, LowlightError
@@ -21,7 +24,6 @@ from lowlight_edge.fileio.atomic import check_writable
 from lowlight_edge.fileio.inputs import regular_file
 from lowlight_edge.fileio.png import write_png
 from lowlight_edge.raw.datasets import raw_files_in
-from lowlight_edge.raw.enhance import enhance_packed
 from lowlight_edge.raw.ratio import resolve_ratio
 from lowlight_edge.raw.reader import read_raw
 from lowlight_edge.weights import default_model
@@ -75,6 +77,8 @@ def enhance(inputs: list[Path], output: Path, model: Path | None = None, backend
         on_file: called with each file's result and the number of files, as each finishes (progress, printing).
     Returns:
         one Enhanced per file; a file that fails carries its one-line error and the others are written.
+
+    The model may be a pipeline graph (or engine): then everything between decoding and PNG encoding runs in it.
     """
     files = collect_inputs(inputs)
     targets = plan_outputs(files, output, force)
@@ -86,18 +90,64 @@ def enhance(inputs: list[Path], output: Path, model: Path | None = None, backend
             "choose another")
         for reason in passed_over:
             log(f"  not {reason}")
-    results = []
     with open_runner(model, backend, options) as runner:
-        for source, target in zip(files, targets):
+        check_bits(runner, bits)
+        return _run_all(runner, files, targets, ratio, reference_exposure, bits, force, on_file, log)
+
+
+def _run_all(runner, files: list[Path], targets: list[Path], ratio, reference_exposure, bits: int, force: bool,
+             on_file, log) -> list[Enhanced]:
+    """Decode the next file while the model runs on this one, and encode PNGs in a writer thread.
+
+    One file is decoded ahead and one written behind (bounded memory: three frames at most). A write either
+    completes or leaves nothing (atomic), so an error or Ctrl-C still leaves no partial file: leaving the `with`
+    waits for the write in flight.
+    """
+    results: list[Enhanced] = []
+    started = time.perf_counter()
+    with ThreadPoolExecutor(1, thread_name_prefix="decode") as reader, \
+            ThreadPoolExecutor(1, thread_name_prefix="write") as writer:
+        decoding = reader.submit(_decode, files[0], ratio, reference_exposure) if files else None
+        writing: tuple[Enhanced, Future] | None = None
+        for index, (source, target) in enumerate(zip(files, targets)):
             result = Enhanced(source, target, backend=runner.backend)
             try:
-                frame = read_raw(source)
-                result.ratio, result.ratio_source = resolve_ratio(source, ratio, reference_exposure, frame.exposure_s)
-                rgb = enhance_packed(runner.infer, frame.pack(result.ratio), runner.size_multiple)
-                write_png(target, rgb, bits=bits, force=force)
-                result.size = (rgb.shape[1], rgb.shape[0])
+                frame, result.ratio, result.ratio_source = decoding.result()
             except LowlightError as exc:
-                result.error = str(exc)
-            results.append(result)
-            on_file(result, len(files))
+                frame, result.error = None, str(exc)
+            if index + 1 < len(files):
+                decoding = reader.submit(_decode, files[index + 1], ratio, reference_exposure)
+            job = None
+            if frame is not None:
+                try:
+                    pixels = frame_pixels(runner, frame, result.ratio, bits)
+                    result.size = (pixels.shape[1], pixels.shape[0])
+                    job = writer.submit(write_png, target, pixels, bits, force)
+                except LowlightError as exc:
+                    result.error = str(exc)
+            if writing is not None:
+                results.append(_finished(*writing, len(files), on_file))
+            writing = (result, job)
+        if writing is not None:
+            results.append(_finished(*writing, len(files), on_file))
+    elapsed = time.perf_counter() - started
+    done = sum(r.error is None for r in results)
+    if done:
+        log(f"{done} image(s) in {elapsed:.1f} s: {done / elapsed:.2f} images/s (decode and PNG encoding overlap "
+            "the model; model loading excluded)")
     return results
+
+
+def _decode(source: Path, ratio, reference_exposure) -> tuple:
+    frame = read_raw(source)
+    return (frame, *resolve_ratio(source, ratio, reference_exposure, frame.exposure_s))
+
+
+def _finished(result: Enhanced, job: Future | None, total: int, on_file) -> Enhanced:
+    if job is not None:
+        try:
+            job.result()
+        except LowlightError as exc:
+            result.error, result.size = str(exc), None
+    on_file(result, total)
+    return result

@@ -13,6 +13,10 @@ class RunnerOptions:
     # loads it. Only the user may allow that, never a file.
     trust_engine_code: bool = False
     engine_onnx: Path | None = None  # the ONNX an engine was built from, to check it has not changed since
+    # PyTorch only: run a checkpoint inside the pipeline graph's pre/post (RAW frame in, pixels of this bit depth
+    # out), the stand-in for a pipeline engine where TensorRT is missing; None: the network alone
+    torch_pipeline_bits: int | None = None
+    torch_fp16: bool = False  # PyTorch CUDA only: the network in FP16, the stand-in for an FP16 engine
 
     def to_json(self) -> dict:
         return {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(self).items()}

@@ -7,10 +7,12 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 
-from lowlight_edge.engines.base import Runner, TensorSpec, check_packed
+from lowlight_edge.engines.base import Runner, TensorSpec
 from lowlight_edge.errors import BackendUnavailable, InputError, ModelError
 from lowlight_edge.onnxgraph.files import validate_onnx_file, with_weights_in_memory
 from lowlight_edge.onnxgraph.graph import expose_all_outputs
+from lowlight_edge.onnxgraph.metadata import read_metadata
+from lowlight_edge.onnxgraph.pipeline_io import INPUT_NAMES, PipelineFeed, PipelineSpec
 
 PROVIDERS = {
     "cpu": "CPUExecutionProvider",
@@ -37,6 +39,7 @@ class OrtRunner(Runner):
                 "install onnxruntime-gpu on a CUDA machine or use --backend ort-cpu"
             )
         model = validate_onnx_file(self.path)
+        self.pipeline = PipelineSpec.from_metadata(read_metadata(model))
         options = ort.SessionOptions()
         if self.threads:
             options.intra_op_num_threads = self.threads
@@ -69,6 +72,11 @@ class OrtRunner(Runner):
     def _check_io(self) -> None:
         ins = self._session.get_inputs()
         outs = [o for o in self._session.get_outputs() if o.name in self._output_names]
+        if self.pipeline is not None:
+            if sorted(i.name for i in ins) != sorted(INPUT_NAMES) or len(outs) != 1:
+                raise ModelError(f"{self.path}: declares a pipeline graph but its inputs are {[i.name for i in ins]}; "
+                                 f"expected {list(INPUT_NAMES)} and one output")
+            return
         if len(ins) != 1 or len(outs) != 1:
             raise ModelError(f"{self.path}: expected one input and one output, found {len(ins)} and {len(outs)}")
         shape = ins[0].shape
@@ -87,31 +95,43 @@ class OrtRunner(Runner):
     def session(self) -> ort.InferenceSession:
         return self._session
 
-    def _infer(self, packed: np.ndarray) -> np.ndarray:
+    def _infer(self, packed: np.ndarray | PipelineFeed) -> np.ndarray:
+        if self.pipeline is not None:
+            return self._session.run(self._output_names[:1], packed.arrays())[0]
         if self._input_fp16:
             packed = packed.astype(np.float16)
         out = self._session.run(self._output_names[:1], {self._input_name: packed})[0]
         return out.astype(np.float32, copy=False)
 
-    def compute_call(self, packed: np.ndarray) -> Callable[[], None]:
-        """IO binding: the input is copied to the provider's device once and the output buffer is allocated once,
+    def compute_call(self, packed: np.ndarray | PipelineFeed) -> Callable[[], None]:
+        """IO binding: the inputs are copied to the provider's device once and the output buffer is allocated once,
         so each call is `run_with_iobinding` alone (no feed conversion, no output allocation or copy)."""
-        check_packed(packed, self.size_multiple)
+        self.check_input(packed)
         device = "cpu" if self.provider == "cpu" else "cuda"
         binding = self._session.io_binding()
-        host = packed.astype(np.float16) if self._input_fp16 else packed
-        binding.bind_ortvalue_input(self._input_name, ort.OrtValue.ortvalue_from_numpy(host, device, 0))
+        for name, array in self._feed(packed).items():
+            binding.bind_ortvalue_input(name, ort.OrtValue.ortvalue_from_numpy(array, device, 0))
         out = next(o for o in self._session.get_outputs() if o.name == self._output_names[0])
-        n, _, h, w = packed.shape
-        dtype = np.float16 if out.type == "tensor(float16)" else np.float32
-        value = ort.OrtValue.ortvalue_from_shape_and_type([n, 3, 2 * h, 2 * w], dtype, device, 0)
-        binding.bind_ortvalue_output(out.name, value)
+        shape, dtype = self._output_buffer(packed, out.type)
+        binding.bind_ortvalue_output(out.name, ort.OrtValue.ortvalue_from_shape_and_type(shape, dtype, device, 0))
         session = self._session
 
         def call() -> None:
             session.run_with_iobinding(binding)  # returns after the provider's stream is synchronised
 
         return call
+
+    def _feed(self, x: np.ndarray | PipelineFeed) -> dict[str, np.ndarray]:
+        if self.pipeline is not None:
+            return x.arrays()
+        return {self._input_name: x.astype(np.float16) if self._input_fp16 else x}
+
+    def _output_buffer(self, x: np.ndarray | PipelineFeed, onnx_type: str) -> tuple[list[int], type]:
+        if self.pipeline is not None:
+            h, w = x.frame_size
+            return [h, w, 3] + ([2] if self.pipeline.bits == 16 else []), np.uint8
+        n, _, h, w = x.shape
+        return [n, 3, 2 * h, 2 * w], np.float16 if onnx_type == "tensor(float16)" else np.float32
 
 
 def _spec(arg) -> TensorSpec:

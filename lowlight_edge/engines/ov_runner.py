@@ -14,11 +14,12 @@ from typing import Callable
 import numpy as np
 
 from lowlight_edge.deps import require
-from lowlight_edge.engines.base import Runner, TensorSpec, check_packed
+from lowlight_edge.engines.base import Runner, TensorSpec
 from lowlight_edge.errors import BackendUnavailable, ModelError
 from lowlight_edge.machine.cpu import int8_dot_product
 from lowlight_edge.onnxgraph.files import check_packed_input, validate_onnx_file
 from lowlight_edge.onnxgraph.metadata import PRECISION_KEY, read_metadata
+from lowlight_edge.onnxgraph.pipeline_io import MOSAIC, PipelineFeed, PipelineSpec
 
 DEVICES = {"cpu": "CPU", "gpu": "GPU", "npu": "NPU"}
 COMPILED_SHAPES = 4  # compiled models kept per runner (a whole frame, its tiles, a benchmark's shapes)
@@ -38,8 +39,10 @@ class OpenVinoRunner(Runner):
     def activate(self) -> None:
         ov = require("openvino", "the OpenVINO backend")
         model_proto = validate_onnx_file(self.path)
-        check_packed_input(model_proto, self.path)  # refused before anything is compiled
         meta = read_metadata(model_proto)
+        self.pipeline = PipelineSpec.from_metadata(meta)
+        if self.pipeline is None:
+            check_packed_input(model_proto, self.path)  # refused before anything is compiled
         reason = saturation_risk(meta, self.device)
         if reason:
             raise BackendUnavailable(reason)
@@ -74,7 +77,8 @@ class OpenVinoRunner(Runner):
             self._compiled.move_to_end(shape)
             return self._compiled[shape]
         model = self._model.clone()
-        model.reshape({model.inputs[0].get_any_name(): self._ov.PartialShape(list(shape))})
+        name = MOSAIC if self.pipeline is not None else model.inputs[0].get_any_name()
+        model.reshape({name: self._ov.PartialShape(list(shape))})
         try:
             compiled = self._core.compile_model(model, DEVICES[self.device], self.config())
         except Exception as exc:
@@ -97,20 +101,24 @@ class OpenVinoRunner(Runner):
         return [TensorSpec(port.get_any_name(), tuple(str(d) for d in port.get_partial_shape()),
                            port.get_element_type().get_type_name())]
 
-    def _infer(self, packed: np.ndarray) -> np.ndarray:
-        compiled = self._compiled_for(packed.shape)
-        if packed.shape not in self._requests:  # one request per shape: creating one per call costs every call
-            self._requests[packed.shape] = compiled.create_infer_request()
-        request = self._requests[packed.shape]
-        request.infer({0: packed})
-        return np.array(request.get_output_tensor(0).data, dtype=np.float32, copy=True)
+    def _infer(self, packed: np.ndarray | PipelineFeed) -> np.ndarray:
+        shape = _shape_key(packed)
+        compiled = self._compiled_for(shape)
+        if shape not in self._requests:  # one request per shape: creating one per call costs every call
+            self._requests[shape] = compiled.create_infer_request()
+        request = self._requests[shape]
+        request.infer(packed.arrays() if self.pipeline is not None else {0: packed})
+        out = request.get_output_tensor(0).data
+        return np.array(out, dtype=out.dtype if self.pipeline is not None else np.float32, copy=True)
 
-    def compute_call(self, packed: np.ndarray) -> Callable[[], None]:
-        """The input tensor shares `packed`'s memory and the output tensor is allocated once: each call is
+    def compute_call(self, packed: np.ndarray | PipelineFeed) -> Callable[[], None]:
+        """The input tensors share the caller's memory and the output tensor is allocated once: each call is
         `infer()` alone, like ONNX Runtime's IO binding."""
-        check_packed(packed, self.size_multiple)
-        request = self._compiled_for(packed.shape).create_infer_request()
-        request.set_input_tensor(self._ov.Tensor(np.ascontiguousarray(packed), shared_memory=True))
+        self.check_input(packed)
+        request = self._compiled_for(_shape_key(packed)).create_infer_request()
+        feed = packed.arrays() if self.pipeline is not None else {self._model.inputs[0].get_any_name(): packed}
+        for name, array in feed.items():
+            request.set_tensor(name, self._ov.Tensor(np.ascontiguousarray(array), shared_memory=True))
 
         def call() -> None:  # returns nothing: a returned number would be read as device time
             request.infer()
@@ -141,6 +149,11 @@ def saturation_risk(meta: dict[str, str], device: str) -> str | None:
         return ("this CPU has no INT8 dot-product instructions (VNNI), so OpenVINO's INT8 kernels saturate this "
                 "graph's 8-bit weights; quantize with --weight-bits 7 for OpenVINO here, or run it on ort-cpu")
     return None
+
+
+def _shape_key(x: np.ndarray | PipelineFeed) -> tuple:
+    """What a compilation is specialised on: the packed batch's shape, or a pipeline frame's mosaic shape."""
+    return x.mosaic.shape if isinstance(x, PipelineFeed) else x.shape
 
 
 def model_metadata(path: Path) -> dict[str, str]:

@@ -12,6 +12,7 @@ from lowlight_edge.engines.tiled import TiledRunner
 from lowlight_edge.engines.trt.meta import read_meta
 from lowlight_edge.errors import InputError
 from lowlight_edge.onnxgraph.metadata import PRECISION_KEY, read_metadata
+from lowlight_edge.onnxgraph.pipeline_io import PIPELINE_KEY
 
 
 def open_runner(path: Path, backend: str | None = None, options: RunnerOptions | None = None, **fields) -> Runner:
@@ -39,6 +40,14 @@ def open_runner(path: Path, backend: str | None = None, options: RunnerOptions |
     if options.max_tile:
         return TiledRunner(runner, options.max_tile, options.tile_overlap)
     return runner
+
+
+def is_pipeline_onnx(path: Path) -> bool:
+    """Whether an ONNX file declares itself a pipeline graph (read from its metadata alone)."""
+    try:
+        return PIPELINE_KEY in read_metadata(onnx.load(str(path), load_external_data=False))
+    except Exception:  # noqa: BLE001 - an unreadable file: its real error comes when it is run
+        return False
 
 
 def declared_precision(path: Path) -> str:

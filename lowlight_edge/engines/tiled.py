@@ -86,6 +86,10 @@ class TiledRunner(Runner):
 
     def activate(self) -> None:
         self.inner.activate()
+        if self.inner.pipeline is not None:
+            self.inner.deactivate()
+            raise InputError(f"{self.path.name} is a pipeline graph, which runs whole frames: --max-tile cannot split "
+                             "them; run the network graph it wraps with --max-tile instead")
         self.backend, self.precision = self.inner.backend, self.inner.precision
         self.size_multiple, self.source_sha256 = self.inner.size_multiple, self.inner.source_sha256
 

@@ -1,4 +1,10 @@
-"""8- and 16-bit RGB PNG, written atomically (pypng: pure Python, handles 16-bit RGB, which Pillow cannot)."""
+"""8- and 16-bit RGB PNG: encoded with imagecodecs (libpng + zlib in C, 16-bit included, which Pillow lacks),
+written atomically; read with pypng.
+
+Encoding uses OpenCV's fast settings (compression level 1, the Sub filter, run-length strategy): 575-653 ms for a
+12-megapixel 8-bit frame on the 2-core CI machine (benchmarks/results/2026-11-27-cpu2core-pipeline/speed.md, encode
+stage), in C, off the GIL, so `enhance` runs it in a writer thread beside the model.
+"""
 
 from pathlib import Path
 
@@ -32,14 +38,22 @@ def to_integer(rgb: np.ndarray, bits: int) -> np.ndarray:
     return out
 
 
-def write_png(path: Path, rgb: np.ndarray, bits: int = 8, force: bool = False, compression: int = 6) -> Path:
-    import png
+def encode_png(pixels: np.ndarray, level: int = 1) -> bytes:
+    """uint8/uint16 RGB [H, W, 3] -> PNG bytes (`level` 1 fastest .. 9 smallest)."""
+    import imagecodecs
 
-    pixels = to_integer(rgb, bits)
-    h, w, c = pixels.shape
-    writer = png.Writer(w, h, greyscale=False, bitdepth=bits, compression=compression)
-    with atomic_output(path, force) as tmp, open(tmp, "wb") as fh:
-        writer.write(fh, pixels.reshape(h, w * c))
+    if pixels.dtype not in (np.uint8, np.uint16) or pixels.ndim != 3 or pixels.shape[-1] != 3:
+        raise InputError(f"PNG pixels must be uint8 or uint16 [H, W, 3], got {pixels.dtype} {list(pixels.shape)}")
+    return bytes(imagecodecs.png_encode(np.ascontiguousarray(pixels), level=level,
+                                        filter=imagecodecs.PNG.FILTER.SUB, strategy=imagecodecs.PNG.STRATEGY.RLE))
+
+
+def write_png(path: Path, image: np.ndarray, bits: int = 8, force: bool = False, level: int = 1) -> Path:
+    """Write float RGB in [0, 1] (rounded to `bits`) or integer pixels (uint8/uint16, written as they are)."""
+    pixels = image if image.dtype in (np.uint8, np.uint16) else to_integer(image, bits)
+    data = encode_png(pixels, level)
+    with atomic_output(path, force) as tmp:
+        tmp.write_bytes(data)
     return Path(path)
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from lowlight_edge.engines.frame import frame_pixels
 from lowlight_edge.errors import InputError, ModelError
 from lowlight_edge.metrics.catalog import DRIFT, GROUND_TRUTH, MEASURES, REFERENCE, measures_against
 from lowlight_edge.metrics.grid import write_grid
@@ -85,7 +86,7 @@ def run_drift(reference, candidates, samples, lpips, budgets: dict[str, float], 
         for runner, summary in zip(runners, summaries):
             summary.images += 1
             try:
-                outputs.append(enhance_packed(runner.infer, sample.packed, runner.size_multiple))
+                outputs.append(_image(runner, sample))
             except ModelError:
                 summary.non_finite += 1
                 outputs.append(None)
@@ -107,6 +108,16 @@ def run_drift(reference, candidates, samples, lpips, budgets: dict[str, float], 
     if summaries[0].images == 0:
         raise InputError("the data source gave no frames")
     return summaries, rows
+
+
+def _image(runner, sample) -> np.ndarray:
+    """float32 RGB [H, W, 3] in [0, 1]: the network's output, or a pipeline model's pixels scaled back."""
+    if runner.pipeline is None:
+        return enhance_packed(runner.infer, sample.packed, runner.size_multiple)
+    if sample.frame is None:
+        raise InputError(f"{runner.path.name} is a pipeline model and this frame source has no RAW frames")
+    pixels = frame_pixels(runner, sample.frame, sample.ratio, runner.pipeline.bits)
+    return pixels.astype(np.float32) / np.float32((1 << runner.pipeline.bits) - 1)
 
 
 def _score(row: dict, summary: ModelSummary, measures, reference: np.ndarray, image: np.ndarray, lpips) -> None:

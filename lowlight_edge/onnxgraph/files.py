@@ -10,10 +10,14 @@ from onnx.external_data_helper import uses_external_data
 
 from lowlight_edge.errors import ModelError
 from lowlight_edge.fileio.inputs import regular_file
+from lowlight_edge.onnxgraph.pipeline_io import PIPELINE_KEY
 
 
 def check_packed_input(model: onnx.ModelProto, path: Path) -> None:
     """The graph takes one packed Bayer input [N, 4, h, w] (checked on the file, before any session)."""
+    if any(p.key == PIPELINE_KEY for p in model.metadata_props):
+        raise ModelError(f"{path} is a pipeline graph (RAW frame in, pixels out): quantize or calibrate the network "
+                         "graph it wraps, then wrap the result with `lowlight-edge pipeline`")
     inputs = [i for i in model.graph.input if i.name not in {t.name for t in model.graph.initializer}]
     dims = [d.dim_value if d.HasField("dim_value") else d.dim_param for d in inputs[0].type.tensor_type.shape.dim] if inputs else []
     if len(inputs) != 1 or len(dims) != 4 or dims[1] != 4:

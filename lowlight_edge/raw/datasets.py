@@ -15,6 +15,7 @@ import numpy as np
 from lowlight_edge.errors import InputError
 from lowlight_edge.fileio.inputs import is_regular_file
 from lowlight_edge.fileio.png import read_png
+from lowlight_edge.raw.frame import RawFrame
 from lowlight_edge.raw.ratio import resolve_ratio
 from lowlight_edge.raw.reader import read_raw
 from lowlight_edge.raw.scenes import HELD_OUT_IMAGES, load_image
@@ -30,6 +31,8 @@ class Sample:
     name: str
     packed: np.ndarray  # float32 [4, h, w]
     truth: np.ndarray | None  # float32 [2h, 2w, 3] or None
+    frame: RawFrame | None = None  # the decoded RAW frame `packed` came from: what pipeline models take
+    ratio: float | None = None  # the amplification `packed` was made with
 
 
 def raw_files_in(folder: Path) -> list[Path]:
@@ -50,13 +53,14 @@ def folder_samples(folder: Path, ratio: float | None = None) -> Iterator[Sample]
         packed = frame.pack(used)
         truth_path = _truth_beside(path)
         truth = _crop_truth(read_png(truth_path), packed) if truth_path else None
-        yield Sample(path.name, packed, truth)
+        yield Sample(path.name, packed, truth, frame, used)
 
 
 def sid_samples(list_file: Path, root: Path | None = None) -> Iterator[Sample]:
     for pair in parse_sid_list(list_file, root):
-        packed = read_raw(pair.short).pack(pair.ratio)
-        yield Sample(pair.short.name, packed, _crop_truth(ground_truth(pair.long), packed))
+        frame = read_raw(pair.short)
+        packed = frame.pack(pair.ratio)
+        yield Sample(pair.short.name, packed, _crop_truth(ground_truth(pair.long), packed), frame, pair.ratio)
 
 
 def synthetic_samples(count: int, seed: int = 0, names: tuple[str, ...] | None = None) -> Iterator[Sample]:
@@ -70,8 +74,9 @@ def synthetic_samples(count: int, seed: int = 0, names: tuple[str, ...] | None =
     with tempfile.TemporaryDirectory() as tmp:
         frames = write_frames(Path(tmp), images, seed=seed)
         for name, frame in zip(images, frames):
-            packed = read_raw(frame.dng).pack(frame.ratio)
-            yield Sample(name, packed, images[name][: 2 * packed.shape[1], : 2 * packed.shape[2]])
+            raw = read_raw(frame.dng)
+            packed = raw.pack(frame.ratio)
+            yield Sample(name, packed, images[name][: 2 * packed.shape[1], : 2 * packed.shape[2]], raw, frame.ratio)
 
 
 def _truth_beside(path: Path) -> Path | None:

@@ -1,12 +1,15 @@
 """Read any Bayer RAW file LibRaw opens (ARW, DNG, NEF, CR2, RAF-Bayer, ...) into a `RawFrame`.
 
+Plain DNGs (uncompressed 16-bit CFA data, no linearisation) are read directly with tifffile (raw/dng_plain.py):
+7.1 ms where LibRaw takes 71.9 ms for a full frame (benchmarks/results/2026-11-27-cpu2core-pipeline/decode.txt);
+every other file, and any DNG the plain reader declines, goes through LibRaw.
+
 A frame keeps the visible raw area as LibRaw reports it (cropped to whole 2x2 cells), the CFA phase
 from the file's pattern, black levels per packed channel (R, G1, B, G2) and the white level, so packing
 can normalise each channel against its own black.
 """
 
 import contextlib
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
@@ -16,29 +19,21 @@ from lowlight_edge.errors import InputError
 from lowlight_edge.fileio.inputs import regular_file
 from lowlight_edge.fileio.limits import check_pixels
 from lowlight_edge.raw.cfa import channel_offsets, phase_from_pattern
-from lowlight_edge.raw.pack import crop_even, pack_bayer
-
-
-@dataclass
-class RawFrame:
-    path: Path
-    bayer: np.ndarray  # uint16 [H, W], visible area, whole 2x2 cells
-    phase: str  # e.g. "RGGB", read row by row from the top-left of `bayer`
-    black: tuple[float, float, float, float]  # per packed channel R, G1, B, G2
-    white: float
-    camera: str
-    raw_size: tuple[int, int]  # full sensor readout (including masked borders)
-    visible_size: tuple[int, int]  # before cropping to even
-    exposure_s: float | None = None  # shutter time from the file's metadata, when it has one
-
-    def pack(self, ratio: float = 1.0) -> np.ndarray:
-        """float32 [4, H/2, W/2], normalised and amplified (see pack.pack_bayer)."""
-        return pack_bayer(self.bayer, self.phase, self.black, self.white, ratio)
+from lowlight_edge.raw.dng_plain import read_plain_dng
+from lowlight_edge.raw.frame import RawFrame
+from lowlight_edge.raw.pack import crop_even
 
 
 def read_raw(path: Path) -> RawFrame:
+    """The frame of any Bayer RAW file: plain (uncompressed 16-bit) DNGs read directly, everything else by LibRaw."""
+    path = Path(path)
+    _check_file(path)
+    if path.suffix.lower() == ".dng":
+        frame = read_plain_dng(path)
+        if frame is not None:
+            return frame
     with open_raw(path) as raw:
-        return _frame_from(raw, Path(path))
+        return _frame_from(raw, path)
 
 
 @contextlib.contextmanager

@@ -22,6 +22,8 @@ from lowlight_edge.errors import ExportError, ModelError
 from lowlight_edge.fileio.atomic import atomic_output, check_writable, write_bytes
 from lowlight_edge.fileio.hashing import sha256_file
 from lowlight_edge.onnxgraph.files import validate_onnx_file
+from lowlight_edge.onnxgraph.metadata import read_metadata
+from lowlight_edge.onnxgraph.pipeline_io import MOSAIC, PipelineSpec
 
 
 @dataclass
@@ -50,10 +52,12 @@ def build_engine(onnx_path: Path, engine_path: Path, options: BuildOptions, forc
         build_engine("model.fp16.onnx", "work/engines/orin/model.fp16.engine", BuildOptions(Profile()))
     """
     model = validate_onnx_file(onnx_path)
-    input_name = model.graph.input[0].name
+    pipeline = PipelineSpec.from_metadata(read_metadata(model)) is not None
+    input_name = MOSAIC if pipeline else model.graph.input[0].name  # the one input with a dynamic shape
     log("equivalent trtexec command:\n  " + trtexec_command(
         onnx_path, engine_path, input_name, options.profile, options.workspace_mib, options.timing_cache,
-        options.optimization_level, options.dla_core, options.version_compatible, options.hardware_compatible))
+        options.optimization_level, options.dla_core, options.version_compatible, options.hardware_compatible,
+        pipeline))
     trt = import_tensorrt()
     check_writable(engine_path, force)
     logger = trt.Logger(trt.Logger.WARNING)
@@ -72,7 +76,7 @@ def build_engine(onnx_path: Path, engine_path: Path, options: BuildOptions, forc
     config = builder.create_builder_config()
     config.set_memory_pool_limit(trt.MemoryPoolType.WORKSPACE, options.workspace_mib << 20)
     profile = builder.create_optimization_profile()
-    profile.set_shape(input_name, options.profile.min, options.profile.opt, options.profile.max)
+    profile.set_shape(input_name, *options.profile.for_input(pipeline))
     config.add_optimization_profile(profile)
     cache_bytes = options.timing_cache.read_bytes() if options.timing_cache and options.timing_cache.is_file() else b""
     config.set_timing_cache(config.create_timing_cache(cache_bytes), False)

@@ -1,4 +1,8 @@
-"""One optimization profile for the packed input [N, 4, H, W]: min / opt / max shapes from flags."""
+"""One optimization profile for the packed input [N, 4, H, W]: min / opt / max shapes from flags.
+
+A pipeline graph takes the frame's mosaic bytes instead (uint8 [H, 2W]): the same profile, given in packed
+shapes, becomes the mosaic shapes of the frames whose packed sizes it spans (`for_input`).
+"""
 
 from dataclasses import dataclass
 
@@ -53,7 +57,20 @@ class Profile:
     def covers(self, shape) -> bool:
         return all(lo <= s <= hi for lo, s, hi in zip(self.min, shape, self.max))
 
-    def trtexec_shapes(self, input_name: str) -> list[str]:
+    def for_input(self, pipeline: bool) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+        """(min, opt, max) of the engine's input: packed shapes, or a pipeline's mosaic bytes [2h, 4w].
+
+        >>> Profile().for_input(pipeline=True)[0]
+        (1024, 2048)
+        """
+        if not pipeline:
+            return self.min, self.opt, self.max
+        if self.max[0] != 1:
+            raise InputError("a pipeline graph runs one frame at a time: the profile's batch must be 1")
+        return tuple((2 * s[2], 4 * s[3]) for s in (self.min, self.opt, self.max))  # type: ignore[return-value]
+
+    def trtexec_shapes(self, input_name: str, pipeline: bool = False) -> list[str]:
         fmt = lambda s: "x".join(map(str, s))  # noqa: E731 - local shorthand
-        return [f"--minShapes={input_name}:{fmt(self.min)}", f"--optShapes={input_name}:{fmt(self.opt)}",
-                f"--maxShapes={input_name}:{fmt(self.max)}"]
+        smallest, opt, largest = self.for_input(pipeline)
+        return [f"--minShapes={input_name}:{fmt(smallest)}", f"--optShapes={input_name}:{fmt(opt)}",
+                f"--maxShapes={input_name}:{fmt(largest)}"]

@@ -8,7 +8,10 @@ are problems on the device. This finds, without TensorRT or a GPU:
   op TensorRT cannot run in INT8 (it then runs unfused, slower);
 - ops or domains TensorRT's ONNX parser does not take (ONNX Runtime contrib ops, QOperator-format ops),
   and opsets outside what the TensorRT 10.3+ parser supports;
-- dynamic dimensions other than batch, height and width (an optimization profile covers N, H, W only);
+- dynamic dimensions other than batch, height and width (an optimization profile covers N, H, W only), or in a
+  pipeline graph, other than the mosaic's;
+- I/O types TensorRT has no bindings for (16-bit integers, doubles) and uint8 tensors inside the network
+  (TensorRT takes uint8 only at its inputs and outputs, through a Cast);
 - FP16 tensors whose range measured on calibration frames overflows FP16.
 """
 
@@ -19,6 +22,8 @@ import onnx
 from onnx import numpy_helper
 
 from lowlight_edge.onnxgraph.graph import producers
+from lowlight_edge.onnxgraph.metadata import read_metadata
+from lowlight_edge.onnxgraph.pipeline_io import MOSAIC, PIPELINE_KEY
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 UNSUPPORTED_OPS = {"QLinearConv", "QLinearMatMul", "ConvInteger", "MatMulInteger", "DynamicQuantizeLinear",
@@ -28,6 +33,8 @@ INT8_CONSUMERS = {"Conv", "ConvTranspose", "MatMul", "Gemm", "Add", "Mul", "Conc
                   "GlobalAveragePool", "Relu", "LeakyRelu", "Sigmoid", "Reshape", "Transpose", "Identity"}
 WEIGHT_AXIS = {"Conv": 0, "ConvTranspose": 1}
 PARSER_OPSETS = range(9, 21)  # onnx-tensorrt 10.x: opsets 9 to 20
+IO_TYPES = {onnx.TensorProto.FLOAT, onnx.TensorProto.FLOAT16, onnx.TensorProto.BFLOAT16, onnx.TensorProto.INT8,
+            onnx.TensorProto.UINT8, onnx.TensorProto.INT32, onnx.TensorProto.INT64, onnx.TensorProto.BOOL}
 
 
 @dataclass(frozen=True)
@@ -48,7 +55,10 @@ def check_tensorrt(model: onnx.ModelProto, fp16_peaks: dict[str, float] | None =
             consumers.setdefault(name, []).append(node)
     producer = producers(model)
     findings += _opsets(model)
-    findings += _dynamic_dims(graph)
+    pipeline = PIPELINE_KEY in read_metadata(model)
+    findings += _pipeline_dims(graph) if pipeline else _dynamic_dims(graph)
+    findings += _io_types(graph)
+    findings += _uint8_inside(graph, consumers)
     for node in graph.node:
         if node.domain not in ("", "ai.onnx") or node.op_type in UNSUPPORTED_OPS:
             findings.append(Finding(ERROR, "unsupported-op", node.name, f"{node.domain or 'ai.onnx'}:{node.op_type} "
@@ -94,6 +104,46 @@ def _dynamic_dims(graph: onnx.GraphProto) -> list[Finding]:
         elif dynamic:
             out.append(Finding(INFO, "dynamic-dims", value.name, "dynamic N/H/W: `lowlight-edge build` gives one "
                                "optimization profile (512x512 tile up to the Sony full frame, optimum at the full frame)"))
+    return out
+
+
+def _pipeline_dims(graph: onnx.GraphProto) -> list[Finding]:
+    out = []
+    for value in graph.input:
+        dims = value.type.tensor_type.shape.dim
+        dynamic = [i for i, d in enumerate(dims) if not d.HasField("dim_value")]
+        if dynamic and value.name != MOSAIC:
+            out.append(Finding(ERROR, "dynamic-dims", value.name, f"pipeline input {value.name} has dynamic dimensions "
+                               f"{dynamic}; only the mosaic's height and width can have a profile"))
+    return out + [Finding(INFO, "dynamic-dims", MOSAIC, "pipeline graph: `lowlight-edge build` gives the mosaic one "
+                          "optimization profile, the frames whose packed sizes span the packed profile")]
+
+
+def _io_types(graph: onnx.GraphProto) -> list[Finding]:
+    out = []
+    for value in [*graph.input, *graph.output]:
+        elem = value.type.tensor_type.elem_type
+        if elem not in IO_TYPES:
+            out.append(Finding(ERROR, "io-type", value.name, f"{value.name} is {onnx.TensorProto.DataType.Name(elem)}: "
+                               "TensorRT has no bindings of that type (16-bit integers go in as uint8 byte pairs)"))
+    return out
+
+
+def _uint8_inside(graph: onnx.GraphProto, consumers: dict) -> list[Finding]:
+    """TensorRT takes uint8 only as network I/O: a uint8 input may only be cast, a cast to uint8 only be an output."""
+    out = []
+    outputs = {o.name for o in graph.output}
+    for value in graph.input:
+        if value.type.tensor_type.elem_type == onnx.TensorProto.UINT8:
+            for user in consumers.get(value.name, []):
+                if user.op_type != "Cast":
+                    out.append(Finding(ERROR, "uint8-inside", user.name, f"uint8 input {value.name} feeds {user.op_type}; "
+                                       "TensorRT only casts uint8 inputs"))
+    for node in graph.node:
+        to = next((a.i for a in node.attribute if a.name == "to"), None)
+        if node.op_type == "Cast" and to == onnx.TensorProto.UINT8 and node.output[0] not in outputs:
+            out.append(Finding(ERROR, "uint8-inside", node.name, "casts to uint8 inside the network; TensorRT takes "
+                               "uint8 only as a network output"))
     return out
 
 

@@ -1,7 +1,9 @@
 """TrtRunner: the runner interface over a TensorRT 10.3+/11.x engine, with pycuda (or cuda-python) buffers.
 
-Device buffers and pinned host buffers are sized once for the profile's max shape and reused; each call
-sets the input shape (dynamic H/W), copies in, runs `execute_async_v3` on one stream and copies out.
+Device buffers and pinned host buffers (of each I/O tensor's own dtype) are sized once for the profile's max shape
+and reused; each call checks the input against the profile's min and max, sets the input shapes, copies in, runs
+`execute_async_v3` on one stream and copies out an output whose shape the engine reports. A pipeline engine (see
+onnxgraph/pipeline_io.py) takes the mosaic bytes and levels and gives back uint8 pixels.
 `last_gpu_ms` is the GPU time of the last inference from CUDA events. `infer` is timed on the host by the
 benchmark (transfers included); `infer_staged` splits h2d / inference / d2h; `compute_call` runs the engine
 alone on buffers already in place, timed by CUDA events (trtexec's "GPU Compute Time"). Not exercised by the CPU test suite.
@@ -19,15 +21,16 @@ from typing import Callable
 
 import numpy as np
 
-from lowlight_edge.engines.base import Runner, TensorSpec, check_packed
+from lowlight_edge.engines.base import StagedRunner, TensorSpec
 from lowlight_edge.engines.trt.cuda_memory import open_cuda
 from lowlight_edge.engines.trt.meta import RuntimeInfo, compatibility, read_meta
 from lowlight_edge.engines.trt.versions import import_tensorrt
 from lowlight_edge.errors import InputError, ModelError
 from lowlight_edge.fileio.hashing import sha256_file
+from lowlight_edge.onnxgraph.pipeline_io import INPUT_NAMES, PipelineFeed, PipelineSpec
 
 
-class TrtRunner(Runner):
+class TrtRunner(StagedRunner):
     backend = "tensorrt"
 
     def __init__(self, path: Path, trust_engine_code: bool = False, onnx: Path | None = None) -> None:
@@ -76,18 +79,21 @@ class TrtRunner(Runner):
         names = [engine.get_tensor_name(i) for i in range(engine.num_io_tensors)]
         inputs = [n for n in names if engine.get_tensor_mode(n) == trt.TensorIOMode.INPUT]
         outputs = [n for n in names if engine.get_tensor_mode(n) == trt.TensorIOMode.OUTPUT]
-        if len(inputs) != 1 or len(outputs) != 1:
+        self.pipeline = pipeline_of(inputs, outputs, engine)
+        if self.pipeline is None and (len(inputs) != 1 or len(outputs) != 1):
             raise ModelError(f"{self.path}: expected one input and one output, found {len(inputs)} and {len(outputs)}")
-        self._in, self._out = inputs[0], outputs[0]
-        self._in_dtype = np.dtype(trt.nptype(engine.get_tensor_dtype(self._in)))
-        self._out_dtype = np.dtype(trt.nptype(engine.get_tensor_dtype(self._out)))
-        self._max_in = tuple(engine.get_tensor_profile_shape(self._in, 0)[2])
-        n, _, h, w = self._max_in
-        self._max_out = (n, 3, 2 * h, 2 * w)
-        self._host_in = self.cuda.pinned(self._max_in, self._in_dtype)
-        self._host_out = self.cuda.pinned(self._max_out, self._out_dtype)
-        self._dev_in = self.cuda.alloc(self._host_in.nbytes)
-        self._dev_out = self.cuda.alloc(self._host_out.nbytes)
+        self._inputs, self._out = inputs, outputs[0]
+        self._dtypes = {n: np.dtype(trt.nptype(engine.get_tensor_dtype(n))) for n in names}
+        # each input's range of shapes: the profile's min/max for dynamic ones, the fixed shape for the others
+        self._limits = {n: _shape_limits(engine, n) for n in inputs}
+        for name, (_, largest) in self._limits.items():
+            self._context.set_input_shape(name, largest)
+        self._max_out = tuple(self._context.get_tensor_shape(self._out))  # read from the engine, never assumed
+        if min(self._max_out, default=-1) < 0:
+            raise ModelError(f"{self.path}: TensorRT cannot tell the output shape at the profile's maximum")
+        self._host = {n: self.cuda.pinned(self._limits[n][1], self._dtypes[n]) for n in inputs}
+        self._host[self._out] = self.cuda.pinned(self._max_out, self._dtypes[self._out])
+        self._device = {n: self.cuda.alloc(host.nbytes) for n, host in self._host.items()}
         self._stream = self.cuda.stream()
         self._events = (self.cuda.event(), self.cuda.event())
 
@@ -97,24 +103,35 @@ class TrtRunner(Runner):
 
     @property
     def inputs(self) -> list[TensorSpec]:
-        return [TensorSpec(self._in, tuple(self._engine.get_tensor_shape(self._in)), str(self._in_dtype))]
+        return [TensorSpec(n, tuple(self._engine.get_tensor_shape(n)), str(self._dtypes[n])) for n in self._inputs]
 
     @property
     def outputs(self) -> list[TensorSpec]:
-        return [TensorSpec(self._out, tuple(self._engine.get_tensor_shape(self._out)), str(self._out_dtype))]
+        return [TensorSpec(self._out, tuple(self._engine.get_tensor_shape(self._out)), str(self._dtypes[self._out]))]
 
-    def _bind(self, packed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Set the input shape and tensor addresses; return the pinned host views for this shape."""
-        if any(s > m for s, m in zip(packed.shape, self._max_in)):
-            raise InputError(f"input {list(packed.shape)} exceeds the engine's profile max {list(self._max_in)}; "
-                             "rebuild with a larger --max-shape or use --max-tile")
-        host_in = self._host_in.reshape(-1)[: packed.size].reshape(packed.shape)
-        np.copyto(host_in, packed, casting="same_kind")
-        self._context.set_input_shape(self._in, packed.shape)
+    def _arrays(self, x: np.ndarray | PipelineFeed) -> dict[str, np.ndarray]:
+        return x.arrays() if self.pipeline is not None else {self._inputs[0]: x}
+
+    def _bind(self, x: np.ndarray | PipelineFeed) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """Set the input shapes and tensor addresses; return the pinned host views (inputs filled) for this call."""
+        host_in = {}
+        for name, array in self._arrays(x).items():
+            smallest, largest = self._limits[name]
+            if array.ndim != len(largest) or any(not lo <= s <= hi for lo, s, hi in zip(smallest, array.shape, largest)):
+                raise InputError(f"input {name!r} of shape {list(array.shape)} is outside the engine's profile "
+                                 f"{list(smallest)} to {list(largest)}; rebuild with other --min-shape/--max-shape"
+                                 + ("" if self.pipeline is not None else " or use --max-tile"))
+            view = self._host[name].reshape(-1)[: array.size].reshape(array.shape)
+            np.copyto(view, array, casting="same_kind")
+            if not self._context.set_input_shape(name, array.shape):
+                raise InputError(f"TensorRT refused shape {list(array.shape)} for input {name!r} of {self.path.name}")
+            self._context.set_tensor_address(name, self.cuda.address(self._device[name]))
+            host_in[name] = view
         out_shape = tuple(self._context.get_tensor_shape(self._out))
-        host_out = self._host_out.reshape(-1)[: int(np.prod(out_shape))].reshape(out_shape)
-        self._context.set_tensor_address(self._in, self.cuda.address(self._dev_in))
-        self._context.set_tensor_address(self._out, self.cuda.address(self._dev_out))
+        if min(out_shape, default=-1) < 0:
+            raise ModelError(f"TensorRT cannot tell the output shape of {self.path.name} for these inputs")
+        host_out = self._host[self._out].reshape(-1)[: int(np.prod(out_shape))].reshape(out_shape)
+        self._context.set_tensor_address(self._out, self.cuda.address(self._device[self._out]))
         return host_in, host_out
 
     def _execute(self) -> float:
@@ -128,34 +145,48 @@ class TrtRunner(Runner):
         self.last_gpu_ms = self.cuda.elapsed_ms(*self._events)
         return self.last_gpu_ms
 
-    def _infer(self, packed: np.ndarray) -> np.ndarray:
-        return self._staged(packed)[0]
+    def _upload(self, host_in: dict[str, np.ndarray]) -> None:
+        for name, view in host_in.items():
+            self.cuda.htod(self._device[name], view, self._stream)
+        self.cuda.synchronize(self._stream)
 
-    def infer_staged(self, packed: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
-        check_packed(packed, self.size_multiple)
-        return self._staged(packed)
-
-    def _staged(self, packed: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
+    def _staged(self, packed: np.ndarray | PipelineFeed) -> tuple[np.ndarray, dict[str, float]]:
         t0 = time.perf_counter_ns()
         host_in, host_out = self._bind(packed)
-        self.cuda.htod(self._dev_in, host_in, self._stream)
-        self.cuda.synchronize(self._stream)
+        self._upload(host_in)
         t1 = time.perf_counter_ns()
         self._execute()
         t2 = time.perf_counter_ns()
-        self.cuda.dtoh(host_out, self._dev_out, self._stream)
+        self.cuda.dtoh(host_out, self._device[self._out], self._stream)
         self.cuda.synchronize(self._stream)
-        result = host_out.astype(np.float32, copy=True)
+        # a pipeline's pixels are copied as they are; a network's output becomes float32 (FP16 engines: I/O too)
+        result = host_out.copy() if self.pipeline is not None else host_out.astype(np.float32, copy=True)
         t3 = time.perf_counter_ns()
-        return result, {"h2d": (t1 - t0) / 1e6, "inference": (t2 - t1) / 1e6, "d2h": (t3 - t2) / 1e6}
+        return result, {"h2d": (t1 - t0) / 1e6, self.compute_stage: (t2 - t1) / 1e6, "d2h": (t3 - t2) / 1e6}
 
-    def compute_call(self, packed: np.ndarray) -> Callable[[], float]:
-        """Input copied to device memory once; each call is execute_async_v3 alone, timed by CUDA events."""
-        check_packed(packed, self.size_multiple)
+    def compute_call(self, packed: np.ndarray | PipelineFeed) -> Callable[[], float]:
+        """Inputs copied to device memory once; each call is execute_async_v3 alone, timed by CUDA events."""
+        self.check_input(packed)
         host_in, _ = self._bind(packed)
-        self.cuda.htod(self._dev_in, host_in, self._stream)
-        self.cuda.synchronize(self._stream)
+        self._upload(host_in)
         return self._execute
+
+
+def pipeline_of(inputs: list[str], outputs: list[str], engine) -> PipelineSpec | None:
+    """An engine built from a pipeline graph has its inputs by name; its output's rank gives the bit depth."""
+    if sorted(inputs) != sorted(INPUT_NAMES):
+        return None
+    if len(outputs) != 1:
+        raise ModelError(f"a pipeline engine has one output, this one {len(outputs)}")
+    return PipelineSpec(16 if len(engine.get_tensor_shape(outputs[0])) == 4 else 8)
+
+
+def _shape_limits(engine, name: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    shape = tuple(engine.get_tensor_shape(name))
+    if min(shape, default=0) >= 0:
+        return shape, shape
+    smallest, _, largest = engine.get_tensor_profile_shape(name, 0)
+    return tuple(smallest), tuple(largest)
 
 
 def refuse_untrusted_host_code(path: Path, meta, trusted: bool) -> None:

@@ -9,13 +9,13 @@ from lowlight_edge.engines.trt.profiles import Profile
 def trtexec_command(onnx: Path, engine: Path, input_name: str, profile: Profile, workspace_mib: int,
                     timing_cache: Path | None = None, optimization_level: int | None = None,
                     dla_core: int | None = None, version_compatible: bool = False,
-                    hardware_compatible: bool = False) -> str:
+                    hardware_compatible: bool = False, pipeline: bool = False) -> str:
     """
     >>> trtexec_command(Path("m.onnx"), Path("m.engine"), "packed", Profile(), 2048).split()[:4]
     ['trtexec', '--onnx=m.onnx', '--saveEngine=m.engine', '--stronglyTyped']
     """
     args = ["trtexec", f"--onnx={onnx}", f"--saveEngine={engine}", "--stronglyTyped",
-            *profile.trtexec_shapes(input_name), f"--memPoolSize=workspace:{workspace_mib}M"]
+            *profile.trtexec_shapes(input_name, pipeline), f"--memPoolSize=workspace:{workspace_mib}M"]
     if timing_cache:
         args.append(f"--timingCacheFile={timing_cache}")
     if optimization_level is not None:

@@ -1,0 +1,47 @@
+"""Summarise cpu-pipeline.sh's results: host pre/post share before and after, the pipeline graph's own pre/post cost,
+and folder throughput against 1 / (time per frame). Usage: python pipeline_summary.py RESULTS_DIR"""
+
+import json
+import re
+import sys
+from pathlib import Path
+
+out = Path(sys.argv[1])
+rows = json.loads((out / "speed.json").read_text())["records"]
+by = {(Path(r["model"]).name, r["backend"], r["mode"]): r for r in rows if r.get("stats")}
+print("| network | backend | host path: pack+post+transfers share | pipeline graph: in-graph pre/post share "
+      "| end to end, host path ms | end to end, pipeline ms | model per frame, pipeline ms |")
+print("| --- | --- | --- | --- | --- | --- | --- |")
+per_frame = {}
+for net in ("default.fp32", "default.int8-cpu"):
+    for backend in ("ort-cpu", "ov-cpu"):
+        host = by.get((f"{net}.onnx", backend, "end-to-end"))
+        pipe = by.get((f"{net}.pipeline.onnx", backend, "end-to-end"))
+        net_compute = by.get((f"{net}.onnx", backend, "compute"))
+        pipe_compute = by.get((f"{net}.pipeline.onnx", backend, "compute"))
+        if not (host and pipe and net_compute and pipe_compute):
+            continue
+        stages = host["stages"]
+        host_share = sum(stages[s]["median_ms"] for s in ("pack", "h2d", "d2h", "postprocess") if s in stages)
+        host_share /= host["stats"]["median_ms"]
+        in_graph = pipe_compute["stats"]["median_ms"] - net_compute["stats"]["median_ms"]
+        per_frame[(net, backend)] = pipe["stages"]["pipeline"]["median_ms"]
+        print(f"| {net} | {backend} | {100 * host_share:.1f}% | {100 * in_graph / pipe['stats']['median_ms']:.1f}% "
+              f"({in_graph:+.0f} ms: pipeline compute {pipe_compute['stats']['median_ms']:.0f} - network compute "
+              f"{net_compute['stats']['median_ms']:.0f}) | {host['stats']['median_ms']:.0f} | "
+              f"{pipe['stats']['median_ms']:.0f} | {per_frame[(net, backend)]:.0f} |")
+throughput = out / "throughput.txt"
+if throughput.exists():
+    print("\n| enhance over the folder | images/s | 0.9 / (model time per frame) | target met |")
+    print("| --- | --- | --- | --- |")
+    # "MODEL on BACKEND: ... N images/s", possibly with a progress bar's line breaks in between
+    for match in re.finditer(r"(\S+) on (\S+): .*? ([\d.]+) images/s", throughput.read_text(), re.DOTALL):
+        model, backend, rate = match.group(1), match.group(2), float(match.group(3))
+        net = model.removesuffix(".pipeline")
+        key = (f"{net}.pipeline.onnx" if model.endswith(".pipeline") else f"{net}.onnx", backend, "end-to-end")
+        record = by.get(key)
+        if record is None:
+            continue
+        compute = record["stages"].get("pipeline") or record["stages"]["inference"]
+        bound = 0.9 / (compute["median_ms"] / 1000)
+        print(f"| {model} on {backend} | {rate:.3f} | {bound:.3f} | {'yes' if rate >= bound else 'no'} |")

@@ -1,0 +1,35 @@
+"""One RAW frame through any model: the pixels of a network model (host pre/post) or a pipeline model (all on
+the device), the same for enhance, bench and the demo.
+
+The host path packs the mosaic in numpy, runs the network, crops, clips and rounds on the host; a pipeline model
+(see onnxgraph/pipeline_io.py) gets the mosaic's bytes and levels and returns the pixels itself.
+"""
+
+import numpy as np
+
+from lowlight_edge.engines.base import Runner
+from lowlight_edge.errors import InputError
+from lowlight_edge.fileio.png import to_integer
+from lowlight_edge.onnxgraph.pipeline_io import PipelineFeed, pipeline_feed
+from lowlight_edge.raw.enhance import enhance_packed
+from lowlight_edge.raw.reader import RawFrame
+
+
+def frame_feed(frame: RawFrame, ratio: float) -> PipelineFeed:
+    """A decoded frame as a pipeline model's inputs (its mosaic bytes are a view, not a copy)."""
+    return pipeline_feed(frame.bayer, frame.phase, frame.black, frame.white, ratio)
+
+
+def frame_pixels(runner: Runner, frame: RawFrame, ratio: float, bits: int = 8) -> np.ndarray:
+    """uint8 or uint16 sRGB [H, W, 3] for `frame` amplified by `ratio`, from an active runner of either kind."""
+    if runner.pipeline is None:
+        return to_integer(enhance_packed(runner.infer, frame.pack(ratio), runner.size_multiple), bits)
+    check_bits(runner, bits)
+    return runner.infer(frame_feed(frame, ratio))
+
+
+def check_bits(runner: Runner, bits: int) -> None:
+    """A pipeline model's bit depth is fixed when it is wrapped: refuse another one up front."""
+    if runner.pipeline is not None and runner.pipeline.bits != bits:
+        raise InputError(f"{runner.path.name} outputs {runner.pipeline.bits}-bit pixels; ask for --bits "
+                         f"{runner.pipeline.bits}, or wrap the network again with `lowlight-edge pipeline --bits {bits}`")

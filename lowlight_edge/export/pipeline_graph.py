@@ -1,0 +1,169 @@
+"""Wrap a network graph into a pipeline graph: Bayer mosaic in, 8- or 16-bit sRGB pixels out.
+
+The nodes around the network do in the graph what the host path does in numpy (raw/pack.py, raw/enhance.py,
+fileio/png.py `to_integer`), in the same FP32 order of operations so that both give the same pixels:
+
+  mosaic bytes -> FP32 values (lo + 256 * hi, exact) -> the four cell positions (strided slices)
+  -> R, G1, B, G2 order (Gather by the `cfa` input: one graph serves every CFA phase)
+  -> (x - black) * (ratio / (white - black)), clipped to [0, min(ratio, 1)]
+  -> reflect-pad to the network's multiple -> the network -> crop back -> x * peak, clipped, rounded
+  -> HWC -> uint8 (or uint16 as byte pairs)
+
+Pre- and post-processing stay FP32 whatever the network's precision (an FP16 network with FP16 I/O gets Casts
+at its boundary). Only elementwise ops, Slice, Gather, Pad, Transpose and Cast are used: TensorRT 10.3's parser
+takes them all, and the only integer tensors at its I/O are uint8 and int32.
+"""
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+from lowlight_edge.errors import ModelError
+from lowlight_edge.onnxgraph.metadata import read_metadata, set_metadata
+from lowlight_edge.onnxgraph.pipeline_io import BLACK, CFA, IMAGE, MOSAIC, PIPELINE_KEY, RATIO, WHITE, PipelineSpec
+
+PREFIX = "pipeline/"
+_END = np.iinfo(np.int64).max  # Slice's "to the end"
+
+
+def wrap_network(network: onnx.ModelProto, bits: int = 8) -> onnx.ModelProto:
+    """A new model: `network` (one packed input [N, 4, h, w], one [N, 3, 2h, 2w] output) inside the pipeline."""
+    meta = read_metadata(network)
+    if PIPELINE_KEY in meta:
+        raise ModelError("this graph is already a pipeline graph; wrap the network graph it was made from")
+    if bits not in (8, 16):
+        raise ModelError(f"a pipeline graph outputs 8- or 16-bit pixels, not {bits}")
+    graph = network.graph
+    initializer_names = {t.name for t in graph.initializer}
+    inputs = [i for i in graph.input if i.name not in initializer_names]
+    if len(inputs) != 1 or len(graph.output) != 1:
+        raise ModelError(f"a network graph has one input and one output, this one {len(inputs)} and {len(graph.output)}")
+    taken = {n for node in graph.node for n in [*node.input, *node.output]} | initializer_names
+    if any(name.startswith(PREFIX) for name in taken):
+        raise ModelError(f"the network already uses tensor names starting with {PREFIX!r}; cannot wrap it")
+    multiple = int(meta.get("lowlight_edge.size_multiple", 16))
+    builder = _Builder()
+    packed = builder.pack_and_normalise()
+    padded, packed_hw = builder.pad(packed, multiple)
+    net_in, net_out = inputs[0], graph.output[0]
+    builder.cast(padded, net_in.name, net_in.type.tensor_type.elem_type)
+    rgb = builder.cast_to_float(net_out.name, net_out.type.tensor_type.elem_type)
+    builder.postprocess(rgb, packed_hw, bits)
+
+    wrapped = helper.make_graph(
+        builder.nodes + list(graph.node) + builder.tail, "lowlight_edge_pipeline", builder.graph_inputs(),
+        [builder.graph_output(bits)], initializer=list(graph.initializer) + builder.constants,
+        value_info=list(graph.value_info))
+    model = helper.make_model(wrapped, opset_imports=list(network.opset_import), producer_name="lowlight-edge")
+    model.ir_version = network.ir_version
+    set_metadata(model, {**meta, PIPELINE_KEY: PipelineSpec(bits).to_json()})
+    return model
+
+
+class _Builder:
+    """Collects the nodes before the network (`nodes`), after it (`tail`), and their constants."""
+
+    def __init__(self) -> None:
+        self.nodes: list[onnx.NodeProto] = []
+        self.tail: list[onnx.NodeProto] = []
+        self.constants: list[onnx.TensorProto] = []
+        self._count = 0
+
+    def name(self, hint: str) -> str:
+        self._count += 1
+        return f"{PREFIX}{hint}_{self._count}"
+
+    def const(self, hint: str, value, dtype) -> str:
+        name = self.name(hint)
+        self.constants.append(numpy_helper.from_array(np.asarray(value, dtype=dtype), name))
+        return name
+
+    def op(self, op_type: str, inputs: list[str], hint: str, out: str | None = None, tail: bool = False, **attrs) -> str:
+        out = out or self.name(hint)
+        (self.tail if tail else self.nodes).append(
+            helper.make_node(op_type, inputs, [out], name=self.name(op_type), **attrs))
+        return out
+
+    def pack_and_normalise(self) -> str:
+        """mosaic bytes -> normalised packed frame float32 [1, 4, h, w] in R, G1, B, G2 order."""
+        values = self.op("Cast", [MOSAIC], "bytes_f32", to=TensorProto.FLOAT)
+        end = self.const("end", [_END, _END], np.int64)
+        axes = self.const("axes01", [0, 1], np.int64)
+        steps = self.const("steps", [2, 4], np.int64)
+        scale = self.const("byte_scale", 256.0, np.float32)
+        zero_axis = self.const("axis0", [0], np.int64)
+        positions = []
+        for dy in (0, 1):
+            for dx in (0, 1):  # cell position 2*dy + dx: low byte at column 4*x + 2*dx, high byte right after it
+                lo = self.op("Slice", [values, self.const("start", [dy, 2 * dx], np.int64), end, axes, steps], "lo")
+                hi = self.op("Slice", [values, self.const("start", [dy, 2 * dx + 1], np.int64), end, axes, steps], "hi")
+                value = self.op("Add", [self.op("Mul", [hi, scale], "hi256"), lo], "value")
+                positions.append(self.op("Unsqueeze", [value, zero_axis], "plane"))
+        cells = self.op("Concat", positions, "cells", axis=0)
+        ordered = self.op("Gather", [cells, CFA], "rggb", axis=0)  # [4, h, w] in R, G1, B, G2 order
+        per_channel = self.const("axes12", [1, 2], np.int64)
+        black = self.op("Unsqueeze", [BLACK, per_channel], "black_c11")
+        span = self.op("Sub", [WHITE, BLACK], "span")
+        gain = self.op("Unsqueeze", [self.op("Div", [RATIO, span], "gain"), per_channel], "gain_c11")
+        scaled = self.op("Mul", [self.op("Sub", [ordered, black], "minus_black"), gain], "scaled")
+        cap = self.op("Min", [RATIO, self.const("one", [1.0], np.float32)], "cap")
+        clipped = self.op("Min", [self.op("Max", [scaled, self.const("zero", 0.0, np.float32)], "floor0"), cap], "clipped")
+        return self.op("Unsqueeze", [clipped, zero_axis], "packed")
+
+    def pad(self, packed: str, multiple: int) -> tuple[str, str]:
+        """Reflect-pad [1, 4, h, w] to multiples of `multiple`; returns the padded tensor and its (h, w) before."""
+        shape = self.op("Shape", [packed], "packed_shape")
+        hw = self.op("Slice", [shape, self.const("s", [2], np.int64), self.const("e", [4], np.int64)], "packed_hw")
+        m = self.const("multiple", multiple, np.int64)
+        extra = self.op("Mod", [self.op("Sub", [m, self.op("Mod", [hw, m], "rem")], "m_minus_rem"), m], "pad_hw")
+        pads = self.op("Concat", [self.const("pads_head", [0, 0, 0, 0, 0, 0], np.int64), extra], "pads", axis=0)
+        return self.op("Pad", [packed, pads], "padded", mode="reflect"), hw
+
+    def cast(self, source: str, target: str, elem_type: int) -> None:
+        """Feed the network's input: the padded frame, cast when the network takes FP16."""
+        if elem_type == TensorProto.FLOAT:
+            self.op("Identity", [source], "net_in", out=target)
+        else:
+            self.op("Cast", [source], "net_in", out=target, to=elem_type)
+
+    def cast_to_float(self, network_output: str, elem_type: int) -> str:
+        if elem_type == TensorProto.FLOAT:
+            return network_output
+        return self.op("Cast", [network_output], "rgb_f32", tail=True, to=TensorProto.FLOAT)
+
+    def postprocess(self, rgb: str, packed_hw: str, bits: int) -> None:
+        """Crop [1, 3, 2h', 2w'] back to [3, 2h, 2w], scale, clip, round, HWC, to integers."""
+        ends = self.op("Mul", [packed_hw, self.const("two", 2, np.int64)], "out_hw", tail=True)
+        start = self.const("start00", [0, 0], np.int64)
+        cropped = self.op("Slice", [rgb, start, ends, self.const("axes23", [2, 3], np.int64)], "cropped", tail=True)
+        planar = self.op("Squeeze", [cropped, self.const("axis0", [0], np.int64)], "planar", tail=True)
+        peak = float((1 << bits) - 1)
+        x = self.op("Mul", [planar, self.const("peak", peak, np.float32)], "times_peak", tail=True)
+        x = self.op("Max", [x, self.const("zero", 0.0, np.float32)], "at_least_0", tail=True)
+        x = self.op("Min", [x, self.const("peak", peak, np.float32)], "at_most_peak", tail=True)
+        x = self.op("Round", [x], "rounded", tail=True)  # half to even, as numpy's rint
+        hwc = self.op("Transpose", [x], "hwc", tail=True, perm=[1, 2, 0])
+        if bits == 16:  # little-endian byte pairs: lo = v - 256 * hi, hi = floor(v / 256), both exact in FP32
+            hi = self.op("Floor", [self.op("Div", [hwc, self.const("b", 256.0, np.float32)], "v256", tail=True)],
+                         "hi", tail=True)
+            lo = self.op("Sub", [hwc, self.op("Mul", [hi, self.const("b", 256.0, np.float32)], "hi256", tail=True)],
+                         "lo", tail=True)
+            last = self.const("axis3", [3], np.int64)
+            pairs = [self.op("Unsqueeze", [t, last], "byte", tail=True) for t in (lo, hi)]
+            hwc = self.op("Concat", pairs, "pairs", tail=True, axis=3)
+        self.op("Cast", [hwc], "image", out=IMAGE, tail=True, to=TensorProto.UINT8)
+
+    @staticmethod
+    def graph_inputs() -> list[onnx.ValueInfoProto]:
+        return [
+            helper.make_tensor_value_info(MOSAIC, TensorProto.UINT8, ["height", "width_bytes"]),
+            helper.make_tensor_value_info(BLACK, TensorProto.FLOAT, [4]),
+            helper.make_tensor_value_info(WHITE, TensorProto.FLOAT, [1]),
+            helper.make_tensor_value_info(RATIO, TensorProto.FLOAT, [1]),
+            helper.make_tensor_value_info(CFA, TensorProto.INT32, [4]),
+        ]
+
+    @staticmethod
+    def graph_output(bits: int) -> onnx.ValueInfoProto:
+        dims = ["height", "width", 3] + ([2] if bits == 16 else [])
+        return helper.make_tensor_value_info(IMAGE, TensorProto.UINT8, dims)

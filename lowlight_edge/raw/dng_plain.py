@@ -1,0 +1,117 @@
+"""Read a plain DNG's Bayer mosaic directly with tifffile, agreeing with LibRaw on the same file.
+
+"Plain": one CFA image (NewSubfileType 0, photometric CFA) of uncompressed 16-bit samples with a 2x2 RGB
+pattern, integer black levels (one, or one per cell position) and no tag that would change the values or the
+visible area as LibRaw reads them (linearisation table, black-level deltas, an active area). That is what cameras
+that write uncompressed DNGs and this project's DNG writer produce. Anything else returns None and goes to LibRaw,
+as does any file tifffile cannot parse: this reader only ever declines, LibRaw gives the error.
+"""
+
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from lowlight_edge.fileio.limits import check_pixels
+from lowlight_edge.raw.cfa import channel_offsets
+from lowlight_edge.raw.frame import RawFrame
+from lowlight_edge.raw.pack import crop_even
+
+CFA_PHOTOMETRIC, UNCOMPRESSED = 32803, 1
+CFA_REPEAT, CFA_PATTERN, CFA_PLANE_COLOR = 33421, 33422, 50710
+BLACK_REPEAT, BLACK_LEVEL, WHITE_LEVEL = 50713, 50714, 50717
+EXPOSURE_TIME, EXIF_IFD = 33434, 34665
+# tags that make LibRaw read other values or another area than the stored samples
+DECLINED_TAGS = {50712: "LinearizationTable", 50715: "BlackLevelDeltaH", 50716: "BlackLevelDeltaV",
+                 50829: "ActiveArea"}
+INTEGER_TYPES = {1, 3, 4}  # BYTE, SHORT, LONG
+_COLOURS = {0: "R", 1: "G", 2: "B"}
+
+
+def read_plain_dng(path: Path) -> RawFrame | None:
+    """The frame of a plain DNG, or None when LibRaw should read the file."""
+    import tifffile
+
+    log = logging.getLogger("tifffile")
+    was_disabled, log.disabled = log.disabled, True  # tifffile logs every odd tag; declining is silent
+    try:
+        with tifffile.TiffFile(path) as tif:
+            first = tif.pages[0]
+            page = _cfa_page(first)
+            if page is None:
+                return None
+            return _frame(path, first, page)
+    except Exception:  # noqa: BLE001 - any parse failure: LibRaw reads the file and reports what is wrong
+        return None
+    finally:
+        log.disabled = was_disabled
+
+
+def _cfa_page(first):
+    """The raw CFA image: IFD0 itself, or one of its SubIFDs (cameras put a preview in IFD0)."""
+    candidates = [first, *(getattr(first, "pages", None) or [])]
+    for page in candidates:
+        tags = page.tags
+        if tags.valueof(254, 0) == 0 and tags.valueof(262) == CFA_PHOTOMETRIC:
+            return page
+    return None
+
+
+def _frame(path: Path, first, page) -> RawFrame | None:
+    tags = page.tags
+    if (tags.valueof(259, UNCOMPRESSED) != UNCOMPRESSED or tags.valueof(277, 1) != 1
+            or tags.valueof(258) != 16 or any(code in tags for code in DECLINED_TAGS)):
+        return None
+    if tuple(tags.valueof(CFA_REPEAT, ())) != (2, 2) or tuple(tags.valueof(CFA_PLANE_COLOR, (0, 1, 2))) != (0, 1, 2):
+        return None
+    pattern = tuple(tags.valueof(CFA_PATTERN, ()))
+    if sorted(pattern) != [0, 1, 1, 2]:
+        return None
+    phase = "".join(_COLOURS[c] for c in pattern)
+    cell_black = _cell_black(tags)
+    if cell_black is None:
+        return None
+    height, width = int(tags.valueof(257)), int(tags.valueof(256))
+    check_pixels(width, height, path)
+    white = float(tags.valueof(WHITE_LEVEL, 65535))
+    bayer = crop_even(page.asarray())
+    if bayer.dtype != np.uint16 or bayer.ndim != 2 or bayer.size == 0:
+        return None
+    black = tuple(float(cell_black[2 * dy + dx]) for dy, dx in channel_offsets(phase))
+    if white <= max(black):
+        return None  # LibRaw's reader gives the one-line error
+    return RawFrame(path=path, bayer=bayer, phase=phase, black=black, white=white, camera=_camera(first),
+                    raw_size=(height, width), visible_size=(height, width), exposure_s=_exposure(first))
+
+
+def _cell_black(tags) -> list[float] | None:
+    """Black level per cell position (row-major), when stored as integers LibRaw reads the same way."""
+    if BLACK_LEVEL not in tags:
+        return [0.0] * 4
+    tag = tags[BLACK_LEVEL]
+    if int(tag.dtype) not in INTEGER_TYPES:
+        return None
+    values = [float(v) for v in np.ravel(tag.value)]
+    repeat = tuple(tags.valueof(BLACK_REPEAT, (1, 1)))
+    if repeat == (1, 1) and len(values) == 1:
+        return values * 4
+    if repeat == (2, 2) and len(values) == 4:
+        return values
+    return None
+
+
+def _camera(first) -> str:
+    parts = [str(first.tags.valueof(code, "")).strip() for code in (271, 272)]
+    return " ".join(p for p in parts if p) or "unknown"
+
+
+def _exposure(first) -> float | None:
+    """ExposureTime from IFD0 or the EXIF IFD, where cameras keep it."""
+    value = first.tags.valueof(EXPOSURE_TIME)
+    if value is None:
+        exif = first.tags.valueof(EXIF_IFD) or {}
+        value = exif.get("ExposureTime") if isinstance(exif, dict) else None
+    if not isinstance(value, tuple) or len(value) != 2 or value[1] == 0:
+        return None
+    seconds = float(np.float32(value[0] / value[1]))  # LibRaw keeps it as a float32: the same ratio either way
+    return seconds if seconds > 0 else None

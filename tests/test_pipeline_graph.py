@@ -1,0 +1,198 @@
+"""The pipeline graph (RAW mosaic in, pixels out) against the host path it replaces, on every runtime here.
+
+The reference is the host path: numpy packing (raw/pack.py), the network graph alone under ONNX Runtime, and
+numpy cropping/rounding; the pipeline graph reimplements all of it as ONNX nodes. A wrong CFA order and a
+perturbed network are the negative controls the comparisons must catch.
+"""
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper
+
+from lowlight_edge.engines.select import open_runner
+from lowlight_edge.errors import InputError, ModelError
+from lowlight_edge.export.pipeline import wrap_pipeline
+from lowlight_edge.fileio.png import to_integer
+from lowlight_edge.onnxgraph.pipeline_io import pipeline_feed
+from lowlight_edge.raw.cfa import PHASES
+from lowlight_edge.raw.enhance import enhance_packed
+from lowlight_edge.raw.pack import pack_bayer
+
+BLACK = (512.0, 506.0, 519.0, 509.0)  # unequal per packed channel
+WHITE, RATIO = 16383.0, 80.0
+
+
+def _mosaic(seed: int, shape=(2 * 37, 2 * 45)) -> np.ndarray:
+    """A dim frame whose packed size (37x45) is not a multiple of 16 or 32."""
+    return np.random.default_rng(seed).integers(480, 820, size=shape).astype(np.uint16)
+
+
+def _host_pixels(network_runner, mosaic, phase, bits=8, black=BLACK):
+    packed = pack_bayer(mosaic, phase, black, WHITE, RATIO)
+    return to_integer(enhance_packed(network_runner.infer, packed, network_runner.size_multiple), bits)
+
+
+def _lsb(a, b) -> int:
+    return int(np.abs(a.astype(np.int64) - b.astype(np.int64)).max())
+
+
+@pytest.fixture(scope="module")
+def pipeline_onnx(default_onnx, tmp_path_factory):
+    return wrap_pipeline(default_onnx, tmp_path_factory.mktemp("pipe") / "default.pipeline.onnx").output
+
+
+@pytest.mark.parametrize("phase", PHASES)
+def test_pipeline_pixels_equal_the_host_path_for_every_cfa_phase(default_onnx, pipeline_onnx, phase):
+    mosaic = _mosaic(PHASES.index(phase))
+    with open_runner(default_onnx, "ort-cpu") as network, open_runner(pipeline_onnx, "ort-cpu") as pipeline:
+        expected = _host_pixels(network, mosaic, phase)
+        got = pipeline.infer(pipeline_feed(mosaic, phase, BLACK, WHITE, RATIO))
+        assert got.dtype == np.uint8 and got.shape == (*mosaic.shape, 3)
+        assert _lsb(got, expected) <= 1
+        # negative controls: the same mosaic read with another phase, or with the black levels swapped, must differ
+        wrong = {"RGGB": "BGGR", "BGGR": "RGGB", "GRBG": "GBRG", "GBRG": "GRBG"}[phase]
+        assert _lsb(pipeline.infer(pipeline_feed(mosaic, wrong, BLACK, WHITE, RATIO)), expected) > 1
+        assert _lsb(pipeline.infer(pipeline_feed(mosaic, phase, BLACK[::-1], WHITE, RATIO)), expected) > 1
+
+
+def test_a_perturbed_network_fails_the_comparison(pipeline_onnx, tmp_path):
+    from onnx import numpy_helper
+
+    model = onnx.load(str(pipeline_onnx))
+    weight = next(t for t in model.graph.initializer if len(t.dims) == 4 and t.dims[0] > 8)
+    weight.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(weight) * 1.5, weight.name))
+    onnx.save(model, str(tmp_path / "perturbed.onnx"))
+    mosaic = _mosaic(7)
+    feed = pipeline_feed(mosaic, "RGGB", BLACK, WHITE, RATIO)
+    with open_runner(pipeline_onnx, "ort-cpu") as good, open_runner(tmp_path / "perturbed.onnx", "ort-cpu") as bad:
+        assert _lsb(good.infer(feed), bad.infer(feed)) > 1
+
+
+def test_sixteen_bit_pixels_equal_the_host_path(default_onnx, tmp_path):
+    path = wrap_pipeline(default_onnx, tmp_path / "p16.onnx", bits=16).output
+    mosaic = _mosaic(11)
+    with open_runner(default_onnx, "ort-cpu") as network, open_runner(path, "ort-cpu") as pipeline:
+        got = pipeline.infer(pipeline_feed(mosaic, "GRBG", BLACK, WHITE, RATIO))
+        assert got.dtype == np.uint16 and got.shape == (*mosaic.shape, 3)
+        assert _lsb(got, _host_pixels(network, mosaic, "GRBG", bits=16)) <= 1
+
+
+@pytest.fixture(scope="module")
+def quantized(default_onnx, tmp_path_factory):
+    from lowlight_edge.quantize.jobs import quantize_fp16, quantize_int8
+
+    folder = tmp_path_factory.mktemp("quantized")
+    quantize_fp16(default_onnx, folder / "m.fp16.onnx", calib="synthetic:2", calib_shape=(64, 64), calib_count=2)
+    quantize_int8(default_onnx, folder / "m.int8.onnx", "synthetic:2", calib_shape=(64, 64), calib_count=2)
+    return folder
+
+
+@pytest.mark.parametrize("variant", ["fp16", "int8"])
+def test_quantized_pipelines_equal_their_own_host_path_and_pass_the_tensorrt_check(quantized, variant):
+    from lowlight_edge.engines.trt.check import check_onnx
+
+    network = quantized / f"m.{variant}.onnx"
+    path = wrap_pipeline(network, quantized / f"m.{variant}.pipeline.onnx").output
+    mosaic = _mosaic(5)
+    with open_runner(network, "ort-cpu") as host, open_runner(path, "ort-cpu") as pipeline:
+        assert pipeline.precision == variant
+        got = pipeline.infer(pipeline_feed(mosaic, "GBRG", BLACK, WHITE, RATIO))
+        assert _lsb(got, _host_pixels(host, mosaic, "GBRG")) <= 1
+    assert check_onnx(path).errors == []
+
+
+def test_the_fp32_pipeline_passes_the_tensorrt_check_and_a_uint8_inside_the_network_does_not(pipeline_onnx, tmp_path):
+    from lowlight_edge.engines.trt.check import check_onnx
+
+    assert check_onnx(pipeline_onnx).errors == []
+    model = onnx.load(str(pipeline_onnx))
+    image = next(n for n in model.graph.node if n.output[0] == "image")
+    image.output[0] = "inner_u8"  # the uint8 Cast now feeds another op instead of being the output
+    model.graph.node.append(helper.make_node("Cast", ["inner_u8"], ["image"], to=TensorProto.UINT8))
+    onnx.save(model, str(tmp_path / "inner.onnx"))
+    assert [f.code for f in check_onnx(tmp_path / "inner.onnx").errors] == ["uint8-inside"]
+
+
+def _identity_network(tmp_path):
+    """A network whose output repeats packed R, G1, B over each 2x2 cell: the pipeline's decoding made visible."""
+    packed = helper.make_tensor_value_info("packed", TensorProto.FLOAT, ["n", 4, "h", "w"])
+    rgb = helper.make_tensor_value_info("rgb", TensorProto.FLOAT, ["n", 3, "h2", "w2"])
+    nodes = [helper.make_node("Slice", ["packed", "s", "e", "a"], ["rgb3"]),
+             helper.make_node("Concat", ["rgb3"] * 4, ["rgb12"], axis=1),
+             helper.make_node("DepthToSpace", ["rgb12"], ["rgb"], blocksize=2, mode="CRD")]
+    inits = [onnx.numpy_helper.from_array(np.array(v, np.int64), n) for n, v in (("s", [0]), ("e", [3]), ("a", [1]))]
+    model = helper.make_model(helper.make_graph(nodes, "identity", [packed], [rgb], inits),
+                              opset_imports=[helper.make_opsetid("", 17)])
+    onnx.save(model, str(tmp_path / "identity.onnx"))
+    return tmp_path / "identity.onnx"
+
+
+def test_the_input_encoding_is_exact_over_the_whole_16_bit_range(tmp_path):
+    path = wrap_pipeline(_identity_network(tmp_path), tmp_path / "identity.pipeline.onnx", bits=16).output
+    values = np.arange(65536, dtype=np.uint16)  # 0 and 65535 included
+    mosaic = np.zeros((2 * 256, 2 * 256), np.uint16)
+    mosaic[0::2, 0::2] = values.reshape(256, 256)  # the R position of RGGB
+    with open_runner(path, "ort-cpu") as runner:
+        image = runner.infer(pipeline_feed(mosaic, "RGGB", 0, 65535, 1.0))
+    assert np.array_equal(image[0::2, 0::2, 0], values.reshape(256, 256))
+    assert values.min() == 0 and values.max() == 65535
+
+
+def test_openvino_and_pytorch_run_the_same_pipeline(pipeline_onnx):
+    from lowlight_edge.weights import default_model
+
+    feed = pipeline_feed(_mosaic(3), "BGGR", BLACK, WHITE, RATIO)
+    with open_runner(pipeline_onnx, "ort-cpu") as ort_runner:
+        expected = ort_runner.infer(feed)
+    with open_runner(pipeline_onnx, "ov-cpu") as ov_runner:
+        assert _lsb(ov_runner.infer(feed), expected) <= 1
+    with open_runner(default_model(), "torch-cpu", torch_pipeline_bits=8) as torch_runner:
+        assert torch_runner.pipeline is not None
+        assert _lsb(torch_runner.infer(feed), expected) <= 1
+
+
+def test_inputs_a_pipeline_cannot_take_are_refused_in_one_line(default_onnx, pipeline_onnx):
+    with open_runner(pipeline_onnx, "ort-cpu") as runner:
+        with pytest.raises(InputError, match="too small"):
+            runner.infer(pipeline_feed(_mosaic(1, (20, 30)), "RGGB", 512, WHITE, RATIO))
+        with pytest.raises(InputError, match="RAW frame"):
+            runner.infer(np.zeros((1, 4, 32, 32), np.float32))
+        feed = pipeline_feed(_mosaic(1), "RGGB", 512, WHITE, RATIO)
+        with pytest.raises(InputError, match="cfa"):
+            runner.infer(type(feed)(feed.mosaic, feed.black, feed.white, feed.ratio, np.array([0, 0, 1, 2], np.int32)))
+    with pytest.raises(InputError, match="white level"):
+        pipeline_feed(_mosaic(1), "RGGB", 600, 600, RATIO)
+    with open_runner(default_onnx, "ort-cpu") as network:
+        with pytest.raises(InputError, match="network graph"):
+            network.infer(pipeline_feed(_mosaic(1), "RGGB", 512, WHITE, RATIO))
+    with pytest.raises(InputError, match="whole frames"):
+        with open_runner(pipeline_onnx, "ort-cpu", max_tile=64):
+            pass
+
+
+def test_quantize_and_wrap_refuse_a_pipeline_graph(pipeline_onnx, tmp_path):
+    from lowlight_edge.quantize.jobs import quantize_fp16
+
+    with pytest.raises(ModelError, match="pipeline graph"):
+        quantize_fp16(pipeline_onnx, tmp_path / "x.onnx")
+    with pytest.raises(ModelError, match="already a pipeline"):
+        wrap_pipeline(pipeline_onnx, tmp_path / "y.onnx")
+    assert not list(tmp_path.iterdir())
+
+
+def test_bench_times_a_pipeline_model_by_its_own_stages(default_onnx, pipeline_onnx, tmp_path):
+    from lowlight_edge.bench.latency import Protocol
+    from lowlight_edge.bench.suite import BenchPlan, annotate, run_plan
+    from lowlight_edge.raw.dng import write_dng
+
+    raw = write_dng(tmp_path / "f_00_0.1s.dng", _mosaic(2, (96, 130)), "GRBG", BLACK, 16383, exposure_s=0.1)
+    plan = BenchPlan(models=[default_onnx, pipeline_onnx], shapes=[(48, 64)], backends=["ort-cpu"], raw=raw,
+                     ratio=50.0, encode=True, protocol=Protocol(warmup=0, runs=2))
+    records = annotate(run_plan(plan, show_progress=False))
+    by = {(r.model, r.mode): r for r in records}
+    pipe = by[(str(pipeline_onnx), "end-to-end")]
+    assert list(pipe.stages) == ["decode", "pipeline", "encode"]  # packing and post-processing run inside
+    assert list(by[(str(default_onnx), "end-to-end")].stages) == ["decode", "pack", "inference", "postprocess", "encode"]
+    assert pipe.shape == [1, 4, 48, 80]  # 48x65 packed, padded to the network's multiple
+    assert by[(str(pipeline_onnx), "compute")].shape == [1, 4, 48, 64] and pipe.flops > 0
