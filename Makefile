@@ -8,6 +8,9 @@ TORCH_SPEC ?= torch==2.13.0
 # On a Jetson: VENV_ARGS=--system-site-packages TORCH_SPEC= (empty), so the venv uses the TensorRT and
 # PyTorch that JetPack installs instead of installing its own.
 VENV_ARGS  ?=
+# test-gpu: trt (CUDA 12 drivers), trt-cu13 (CUDA 13), or none on a Jetson (VENV_ARGS=--system-site-packages)
+TRT_EXTRA  ?= trt
+TRT_HELP   := on a Jetson use JetPack's TensorRT: make test-gpu VENV_ARGS=--system-site-packages TORCH_SPEC= TRT_EXTRA=jetson
 PY         := $(VENV)/bin/python
 CLI        := $(VENV)/bin/lowlight-edge
 STAMP      := $(VENV)/.lowlight-edge-installed
@@ -16,6 +19,15 @@ STAMP      := $(VENV)/.lowlight-edge-installed
 export LOWLIGHT_EDGE_CACHE ?= $(CURDIR)/.cache/lowlight-edge
 LPIPS_WEIGHTS := $(LOWLIGHT_EDGE_CACHE)/lpips_alex_v0.1.safetensors
 LPIPS_WHEEL   := .cache/wheels/lpips-0.1.4-py3-none-any.whl
+# NVIDIA's TensorRT Python bindings alone (no TensorRT libraries, ~1.2 MB each): the API conformance test imports
+# them with stand-in libraries and runs the engine code against their real signatures (tests/trt_bindings.py)
+TRT_BINDINGS  := .cache/wheels/tensorrt/.complete
+TRT_SPECS     := tensorrt_cu12_bindings==10.3.0 tensorrt_cu13_bindings==10.13.3.9.post1 tensorrt_cu13_bindings==11.4.0.106
+ARCH          := $(shell uname -m)
+# cuda-python's runtime module as 12.6.0 (cuda.cudart), 12.9 and 13.0 (cuda.bindings) ship it: the CUDA layer's
+# conformance test reads their signatures (tests/cuda_bindings.py)
+CUDA_BINDINGS := .cache/wheels/cuda/.complete
+CUDA_SPECS    := cuda-python==12.6.0 cuda-bindings==12.9.10 cuda-bindings==13.0.3 cuda-pathfinder==1.9.1
 
 .PHONY: help venv test-data test test-fast test-slow test-gpu demo clean
 
@@ -38,7 +50,21 @@ $(LPIPS_WEIGHTS): | $(STAMP)
 $(LPIPS_WHEEL): | $(STAMP)
 	$(PY) -m pip download -q --disable-pip-version-check --no-deps --only-binary=:all: lpips==0.1.4 -d .cache/wheels
 
-test-data: $(LPIPS_WEIGHTS) $(LPIPS_WHEEL)
+$(TRT_BINDINGS): | $(STAMP)
+	for spec in $(TRT_SPECS); do \
+	  $(PY) -m pip download -q --disable-pip-version-check --no-deps --only-binary=:all: \
+	    --platform manylinux_2_17_$(ARCH) --platform manylinux_2_28_$(ARCH) -d .cache/wheels/tensorrt "$$spec" || exit 1; \
+	done
+	@touch $@
+
+$(CUDA_BINDINGS): | $(STAMP)
+	for spec in $(CUDA_SPECS); do \
+	  $(PY) -m pip download -q --disable-pip-version-check --no-deps --only-binary=:all: -d .cache/wheels/cuda "$$spec" \
+	    || exit 1; \
+	done
+	@touch $@
+
+test-data: $(LPIPS_WEIGHTS) $(LPIPS_WHEEL) $(TRT_BINDINGS) $(CUDA_BINDINGS)
 
 # `slow` tests (1000-case fuzz runs) are left to `make test-slow`; a skipped slow test says so in the summary.
 test: $(STAMP) test-data
@@ -53,7 +79,7 @@ test-slow: $(STAMP) test-data
 # On a machine with a GPU, TensorRT 10.3+/11.x and pycuda (or cuda-python): GPU tests with skips as
 # failures, engines of the bundled model, their drift and latency; results under work/results/<host>/gpu/.
 test-gpu: $(STAMP) test-data
-	$(PY) -m pip install -q --disable-pip-version-check -e ".[trt]" || echo "note: install TensorRT/pycuda by hand (JetPack provides them)"
+	$(PY) -m pip install -q --disable-pip-version-check -e ".[$(TRT_EXTRA)]" || { echo "TensorRT did not install: $(TRT_HELP)"; exit 1; }
 	bash benchmarks/scripts/gpu-tensorrt.sh
 
 demo: $(STAMP) $(LPIPS_WEIGHTS)

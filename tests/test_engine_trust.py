@@ -87,6 +87,9 @@ class _StandInCuda:
     def pop(self):
         pass
 
+    def release(self):
+        pass
+
     def info(self):
         return DeviceInfo(name="stand-in", compute_capability="8.7", driver_version="1", cuda_version="12.6")
 

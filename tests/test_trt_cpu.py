@@ -1,6 +1,7 @@
 """Everything about TensorRT engines that needs no GPU: profiles, metadata, compatibility, version gates."""
 
 import json
+import sys
 
 import pytest
 
@@ -117,3 +118,64 @@ def test_missing_tensorrt_is_one_line_naming_the_extra(tiny_onnx, tmp_path, caps
     engine.write_bytes(b"plan")
     assert main(["bench", str(engine), "--shape", "16x16", "--no-progress"]) == 2
     assert "pip install 'lowlight-edge[trt]'" in capsys.readouterr().err
+
+
+def test_engines_from_another_cpu_platform_or_hardware_compatible_ones_on_a_jetson_are_refused():
+    from lowlight_edge.engines.trt.meta import HW_AMPERE_PLUS, EngineMeta, RuntimeInfo, compatibility
+
+    meta = EngineMeta(tensorrt_version="10.3.0.26", gpu_name="Orin", compute_capability="8.7", driver_version="1",
+                      cuda_version="12.6", precision="fp16", onnx_path="m.onnx", onnx_sha256="a" * 64,
+                      profile={}, platform="aarch64")
+    same = RuntimeInfo("10.3.0.26", "8.7", "Orin", platform="aarch64", jetson=True)
+    assert compatibility(meta, same) == []  # the control
+    assert "built on aarch64" in compatibility(meta, RuntimeInfo("10.3.0.26", "8.7", "x", platform="x86_64"))[0]
+    meta.hardware_compatibility = HW_AMPERE_PLUS
+    assert "not support on Jetson" in compatibility(meta, same)[0]
+    assert compatibility(meta, RuntimeInfo("10.3.0.26", "8.7", "RTX", platform="aarch64", jetson=False)) == []
+
+
+def test_cuda_python_up_to_12_6_0_is_found_as_cuda_cudart_and_everything_allocated_is_freed(monkeypatch):
+    import types
+
+    from lowlight_edge.engines.trt import cuda_memory
+
+    calls = []
+
+    class Runtime(types.ModuleType):
+        """cuda-python's runtime module as 12.6.0 ships it (`cuda.cudart`), recording calls; CUDA itself absent."""
+
+        def __getattr__(self, name):
+            def call(*args):
+                calls.append(name)
+                return (0, len(calls)) if name.endswith(("Create", "Malloc", "MallocHost")) else (0,)
+            return call
+
+    cudart = Runtime("cuda.cudart")
+    cuda = types.ModuleType("cuda")
+    cuda.cudart = cudart
+    monkeypatch.setitem(sys.modules, "pycuda", None)
+    monkeypatch.setitem(sys.modules, "pycuda.driver", None)
+    monkeypatch.setitem(sys.modules, "cuda", cuda)
+    monkeypatch.setitem(sys.modules, "cuda.bindings", None)  # 12.6.0 has no cuda.bindings
+    monkeypatch.setitem(sys.modules, "cuda.cudart", cudart)
+    backend = cuda_memory.open_cuda()
+    assert isinstance(backend, cuda_memory.CudaPythonBackend) and backend.rt is cudart
+    backend.alloc(16), backend.alloc(32), backend.stream(), backend.event()
+    backend.release()
+    assert sorted(c for c in calls if c.endswith(("Free", "Destroy"))) == [
+        "cudaEventDestroy", "cudaFree", "cudaFree", "cudaStreamDestroy"]
+
+
+def test_the_tensorrt_extras_install_wheels_only_and_follow_the_drivers_cuda_version():
+    from pathlib import Path
+
+    import tomllib
+
+    extras = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"]
+    for name in ("trt", "trt-cu13", "jetson"):
+        assert not any(req.startswith("pycuda") for req in extras[name])  # builds from source: never beside tensorrt
+        assert not any(req.split(">")[0].split("=")[0].strip() == "tensorrt" for req in extras[name])  # unpinned CUDA
+    assert any(req.startswith("tensorrt-cu12") for req in extras["trt"])
+    assert any(req.startswith("tensorrt-cu13") for req in extras["trt-cu13"])
+    assert extras["pycuda"] == ["pycuda>=2022.2"]

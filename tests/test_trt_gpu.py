@@ -77,10 +77,18 @@ def test_engines_match_onnx_runtime_on_dynamic_shapes(engines, precision, shape)
 
 @pytest.mark.tensorrt
 @requires_trt
-def test_timing_cache_is_written_and_reused(engines):
-    built, _ = engines
+def test_timing_cache_is_written_and_reused(engines, capsys):
+    from lowlight_edge.cli import main
+
+    built, models = engines
     cache = built["fp32"].parent / "timing.cache"
-    assert cache.is_file() and cache.stat().st_size > 0
+    before = cache.read_bytes()
+    assert len(before) > 0
+    capsys.readouterr()
+    assert main(["build", str(models["fp32"]), "-o", str(built["fp32"].with_suffix(".again.engine")), "--min-shape",
+                 "32x32", "--opt-shape", "64x64", "--max-shape", "128x128", "--workspace", "512"]) == 0
+    assert "another GPU or TensorRT" not in capsys.readouterr().err  # TensorRT took the cache it wrote
+    assert len(cache.read_bytes()) >= len(before)  # and kept what it had learnt
 
 
 @pytest.mark.tensorrt

@@ -2,9 +2,11 @@
 
 The thin layer over TensorRT's builder API; everything decided without a GPU (profile, flags, metadata,
 the trtexec line) comes from the modules beside it. Run on a device by `lowlight-edge build` and
-`make test-gpu`; not exercised by the CPU test suite.
+`make test-gpu`; on a CPU the tests run it under a stand-in generated from NVIDIA's real bindings of 10.3, 10.13 and
+11.4 (tests/test_tensorrt_api.py): names, signatures and this module's logic are checked, TensorRT never runs.
 """
 
+import platform
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -17,10 +19,11 @@ from lowlight_edge.engines.trt.cuda_memory import open_cuda
 from lowlight_edge.engines.trt.meta import HW_AMPERE_PLUS, HW_NONE, EngineMeta, write_meta
 from lowlight_edge.engines.trt.profiles import Profile
 from lowlight_edge.engines.trt.trtexec import trtexec_command
-from lowlight_edge.engines.trt.versions import import_tensorrt
-from lowlight_edge.errors import ExportError, ModelError
+from lowlight_edge.engines.trt.versions import DLA_STRONGLY_TYPED_FROM, import_tensorrt, parse_version, trt_logger
+from lowlight_edge.errors import ExportError, InputError, ModelError
 from lowlight_edge.fileio.atomic import atomic_output, check_writable, write_bytes
 from lowlight_edge.fileio.hashing import sha256_file
+from lowlight_edge.machine.jetson import is_jetson
 from lowlight_edge.onnxgraph.files import validate_onnx_file
 from lowlight_edge.onnxgraph.metadata import read_metadata
 from lowlight_edge.onnxgraph.pipeline_io import MOSAIC, PipelineSpec
@@ -54,14 +57,19 @@ def build_engine(onnx_path: Path, engine_path: Path, options: BuildOptions, forc
     model = validate_onnx_file(onnx_path)
     pipeline = PipelineSpec.from_metadata(read_metadata(model)) is not None
     input_name = MOSAIC if pipeline else model.graph.input[0].name  # the one input with a dynamic shape
+    # logged first: usable where only trtexec is installed
     log("equivalent trtexec command:\n  " + trtexec_command(
         onnx_path, engine_path, input_name, options.profile, options.workspace_mib, options.timing_cache,
         options.optimization_level, options.dla_core, options.version_compatible, options.hardware_compatible,
-        pipeline))
+        pipeline) + (DLA_TRTEXEC_NOTE if options.dla_core is not None else ""))
     trt = import_tensorrt()
     check_writable(engine_path, force)
-    logger = trt.Logger(trt.Logger.WARNING)
+    logger = trt_logger(trt)
     builder = trt.Builder(logger)
+    if options.dla_core is not None:
+        check_dla(trt.__version__, builder.num_DLA_cores, options.dla_core, _precision(model))
+    if options.hardware_compatible and is_jetson():
+        raise InputError("--hardware-compatible: TensorRT does not support hardware-compatible engines on Jetson")
     flags = 0
     if hasattr(trt.NetworkDefinitionCreationFlag, "STRONGLY_TYPED"):  # 10.x; always on in 11
         flags |= 1 << int(trt.NetworkDefinitionCreationFlag.STRONGLY_TYPED)
@@ -78,8 +86,7 @@ def build_engine(onnx_path: Path, engine_path: Path, options: BuildOptions, forc
     profile = builder.create_optimization_profile()
     profile.set_shape(input_name, *options.profile.for_input(pipeline))
     config.add_optimization_profile(profile)
-    cache_bytes = options.timing_cache.read_bytes() if options.timing_cache and options.timing_cache.is_file() else b""
-    config.set_timing_cache(config.create_timing_cache(cache_bytes), False)
+    _use_timing_cache(config, options.timing_cache, log)
     if options.optimization_level is not None:
         config.builder_optimization_level = options.optimization_level
     if options.dla_core is not None:
@@ -101,8 +108,6 @@ def build_engine(onnx_path: Path, engine_path: Path, options: BuildOptions, forc
         raise ExportError(f"TensorRT could not build an engine from {onnx_path}; its log above says why")
     with atomic_output(engine_path, force) as tmp:
         tmp.write_bytes(bytes(plan))
-    if options.timing_cache:
-        write_bytes(options.timing_cache, bytes(config.get_timing_cache().serialize()), force=True)
     cuda = open_cuda()
     device = cuda.info()
     meta = EngineMeta(
@@ -111,16 +116,54 @@ def build_engine(onnx_path: Path, engine_path: Path, options: BuildOptions, forc
         onnx_path=str(onnx_path), onnx_sha256=sha256_file(onnx_path), profile=options.profile.as_dict(),
         version_compatible=options.version_compatible,
         hardware_compatibility=HW_AMPERE_PLUS if options.hardware_compatible else HW_NONE,
-        dla_core=options.dla_core, builder_optimization_level=options.optimization_level,
+        dla_core=options.dla_core, builder_optimization_level=options.optimization_level, platform=platform.machine(),
         workspace_bytes=options.workspace_mib << 20, build_seconds=round(time.monotonic() - start, 1),
         built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         flags=["STRONGLY_TYPED"] + (["VERSION_COMPATIBLE"] if options.version_compatible else [])
         + (["GPU_FALLBACK"] if options.dla_core is not None else []),
     )
     write_meta(engine_path, meta, force=True)
+    if options.timing_cache:
+        _save_timing_cache(config, options.timing_cache, log)
     log(f"wrote {engine_path} and {engine_path}.json ({meta.precision}, TensorRT {meta.tensorrt_version}, "
         f"{meta.gpu_name} sm {meta.compute_capability}, {meta.build_seconds} s)")
     return meta
+
+
+DLA_TRTEXEC_NOTE = ("\n  (TensorRT 11.4.1 or later only: trtexec 10.x adds FP16 and precision-constraint flags with "
+                    "--useDLACore, which a strongly typed network rejects; NVIDIA/TensorRT#4228)")
+
+
+def check_dla(version: str, cores: int, core: int, precision: str) -> None:
+    """Refuse a DLA build that TensorRT would not run on the DLA (or would silently run on the GPU instead)."""
+    if parse_version(version) < DLA_STRONGLY_TYPED_FROM:
+        raise InputError(f"--dla-core: TensorRT {version} does not support strongly typed networks on the DLA (NVIDIA "
+                         "documents them from TensorRT 11.4.1, JetPack 7.2.2); build for the GPU without --dla-core")
+    if precision not in ("fp16", "int8"):
+        raise InputError(f"--dla-core: the DLA runs FP16 and INT8 only, and this {precision} network would run on the "
+                         "GPU entirely; build from the FP16 or INT8 ONNX")
+    if not 0 <= core < cores:
+        raise InputError(f"--dla-core {core}: this device has {cores} DLA core(s)")
+
+
+def _use_timing_cache(config, path: Path | None, log: Callable[[str], None]) -> None:
+    """Start from the timing cache file when it is usable here, else from an empty cache (saying why)."""
+    data = path.read_bytes() if path and path.is_file() else b""
+    cache = config.create_timing_cache(data)
+    if cache is None:
+        raise InputError(f"timing cache {path} is corrupt; delete it or name another --timing-cache")
+    if not config.set_timing_cache(cache, False):
+        log(f"timing cache {path} comes from another GPU or TensorRT version: starting a fresh one")
+        if not config.set_timing_cache(config.create_timing_cache(b""), False):
+            raise ModelError("TensorRT refused an empty timing cache")
+
+
+def _save_timing_cache(config, path: Path, log: Callable[[str], None]) -> None:
+    cache = config.get_timing_cache()
+    if cache is None:
+        log(f"TensorRT returned no timing cache; {path} was left as it was")
+        return
+    write_bytes(path, bytes(cache.serialize()), force=True)
 
 
 def _precision(model: onnx.ModelProto) -> str:

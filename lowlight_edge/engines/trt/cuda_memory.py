@@ -1,8 +1,10 @@
 """The one module that owns CUDA: device info, pinned/device buffers, a stream, events.
 
 pycuda is used when installed (an explicitly retained and pushed primary context, never
-`pycuda.autoinit`); otherwise NVIDIA's cuda-python (`cuda.bindings.runtime`), which the TensorRT samples
-now use. Both expose the same small interface to the TensorRT runner.
+`pycuda.autoinit`); otherwise NVIDIA's cuda-python: `cuda.bindings.runtime` (12.6.1 and later, 13.x), or
+`cuda.cudart` (up to 12.6.0, what TensorRT 10.3's samples pin for JetPack 6). Both expose the same small
+interface to the TensorRT runner, and each backend frees what it allocated when `release()` is called (pinned
+and device memory, streams, events): on a Jetson the GPU and the CPU share the same 8-16 GB.
 Not exercised by the CPU test suite: `make test-gpu` runs it on a machine with a GPU.
 """
 
@@ -31,11 +33,14 @@ def open_cuda():
     except ImportError:
         pass
     try:
-        from cuda.bindings import runtime  # noqa: F401 - probe: is cuda-python installed?
-
-        return CudaPythonBackend()
-    except ImportError as exc:
-        raise MissingDependency(f"the TensorRT runtime needs pycuda or cuda-python, neither is installed; run: {TRT_HINT}") from exc
+        from cuda.bindings import runtime  # cuda-python 12.6.1+ and 13.x
+    except ImportError:
+        try:
+            from cuda import cudart as runtime  # cuda-python up to 12.6.0
+        except ImportError as exc:
+            raise MissingDependency("the TensorRT runtime needs pycuda or cuda-python, neither is installed; run: "
+                                    f"{TRT_HINT}") from exc
+    return CudaPythonBackend(runtime)
 
 
 class PycudaBackend:
@@ -46,6 +51,7 @@ class PycudaBackend:
         cuda.init()
         self.device = cuda.Device(device)
         self.context = self.device.retain_primary_context()
+        self._owned: list = []  # HostAllocation and DeviceAllocation objects, freed by release()
 
     def push(self) -> None:
         self.context.push()
@@ -60,10 +66,19 @@ class PycudaBackend:
                           ".".join(map(str, self.cuda.get_version())))
 
     def pinned(self, shape, dtype) -> np.ndarray:
-        return self.cuda.pagelocked_empty(shape, dtype)
+        array = self.cuda.pagelocked_empty(shape, dtype)
+        self._owned.append(array.base)
+        return array
 
     def alloc(self, nbytes: int):
-        return self.cuda.mem_alloc(max(int(nbytes), 1))
+        allocation = self.cuda.mem_alloc(max(int(nbytes), 1))
+        self._owned.append(allocation)
+        return allocation
+
+    def release(self) -> None:
+        """Free every buffer allocated here (streams and events go with their last reference)."""
+        while self._owned:
+            self._owned.pop().free()
 
     def stream(self):
         return self.cuda.Stream()
@@ -95,12 +110,13 @@ class PycudaBackend:
 
 
 class CudaPythonBackend:
-    def __init__(self, device: int = 0) -> None:
-        from cuda.bindings import runtime as cudart
-
-        self.rt = cudart
-        self._check(cudart.cudaSetDevice(device))
+    def __init__(self, runtime, device: int = 0) -> None:
+        self.rt = runtime  # cuda.bindings.runtime or cuda.cudart: the same functions
+        self._check(runtime.cudaSetDevice(device))
         self.device = device
+        # what release() frees, by the call that frees it
+        self._owned: dict[str, list] = {"cudaFreeHost": [], "cudaFree": [], "cudaStreamDestroy": [],
+                                        "cudaEventDestroy": []}
 
     def _check(self, result):
         err, *rest = result if isinstance(result, tuple) else (result,)
@@ -124,16 +140,27 @@ class CudaPythonBackend:
     def pinned(self, shape, dtype) -> np.ndarray:
         nbytes = int(np.prod(shape)) * np.dtype(dtype).itemsize
         pointer = self._check(self.rt.cudaMallocHost(nbytes))
+        self._owned["cudaFreeHost"].append(pointer)
         import ctypes
 
         buffer = (ctypes.c_byte * nbytes).from_address(int(pointer))
         return np.frombuffer(buffer, dtype=dtype).reshape(shape)
 
     def alloc(self, nbytes: int):
-        return self._check(self.rt.cudaMalloc(max(int(nbytes), 1)))
+        pointer = self._check(self.rt.cudaMalloc(max(int(nbytes), 1)))
+        self._owned["cudaFree"].append(pointer)
+        return pointer
 
     def stream(self):
-        return self._check(self.rt.cudaStreamCreate())
+        stream = self._check(self.rt.cudaStreamCreate())
+        self._owned["cudaStreamDestroy"].append(stream)
+        return stream
+
+    def release(self) -> None:
+        """Free every buffer, stream and event created here (the arrays viewing pinned memory must be dropped)."""
+        for call, handles in self._owned.items():
+            while handles:
+                self._check(getattr(self.rt, call)(handles.pop()))
 
     def stream_handle(self, stream) -> int:
         return int(stream)
@@ -150,7 +177,9 @@ class CudaPythonBackend:
         self._check(self.rt.cudaStreamSynchronize(stream))
 
     def event(self):
-        return self._check(self.rt.cudaEventCreate())
+        event = self._check(self.rt.cudaEventCreate())
+        self._owned["cudaEventDestroy"].append(event)
+        return event
 
     def record(self, event, stream) -> None:
         self._check(self.rt.cudaEventRecord(event, stream))

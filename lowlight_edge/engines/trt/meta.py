@@ -37,6 +37,7 @@ class EngineMeta:
     build_seconds: float | None = None
     built_at: str = ""
     flags: list[str] = field(default_factory=list)
+    platform: str = ""  # the CPU architecture that built it (x86_64, aarch64); empty in files from before it was kept
     schema: str = SCHEMA
 
 
@@ -87,6 +88,8 @@ class RuntimeInfo:
     tensorrt_version: str
     compute_capability: str
     gpu_name: str = ""
+    platform: str = ""  # platform.machine() here
+    jetson: bool = False
 
 
 def compatibility(meta: EngineMeta, runtime: RuntimeInfo, onnx_sha256: str | None = None) -> list[str]:
@@ -103,6 +106,12 @@ def compatibility(meta: EngineMeta, runtime: RuntimeInfo, onnx_sha256: str | Non
             reasons.append(f"built with TensorRT {meta.tensorrt_version}, this is TensorRT {runtime.tensorrt_version}"
                            f"{'' if meta.version_compatible else ' and the engine is not version-compatible'}; {rebuild}"
                            " (or build with --version-compatible)")
+    if meta.platform and runtime.platform and meta.platform != runtime.platform:
+        reasons.append(f"built on {meta.platform}, this machine is {runtime.platform}: plans are specific to the CPU "
+                       f"platform too; {rebuild}")
+    if meta.hardware_compatibility != HW_NONE and runtime.jetson:
+        reasons.append(f"a hardware-compatible engine, which TensorRT does not support on Jetson; {rebuild} without "
+                       "--hardware-compatible")
     if meta.compute_capability != runtime.compute_capability:
         built_cc, here_cc = parse_version(meta.compute_capability), parse_version(runtime.compute_capability)
         ampere_ok = meta.hardware_compatibility == HW_AMPERE_PLUS and built_cc >= (8, 0) and here_cc >= (8, 0)

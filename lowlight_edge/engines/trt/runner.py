@@ -6,7 +6,8 @@ and reused; each call checks the input against the profile's min and max, sets t
 onnxgraph/pipeline_io.py) takes the mosaic bytes and levels and gives back uint8 pixels.
 `last_gpu_ms` is the GPU time of the last inference from CUDA events. `infer` is timed on the host by the
 benchmark (transfers included); `infer_staged` splits h2d / inference / d2h; `compute_call` runs the engine
-alone on buffers already in place, timed by CUDA events (trtexec's "GPU Compute Time"). Not exercised by the CPU test suite.
+alone on buffers already in place, timed by CUDA events (trtexec's "GPU Compute Time"). On a CPU the tests run it
+under a stand-in generated from NVIDIA's real bindings with host memory for CUDA (tests/test_tensorrt_api.py).
 
 An engine file is a program: a version-compatible plan embeds a lean runtime that TensorRT executes on the
 host when it deserialises the plan. That runs only when the user passed `trust_engine_code`; the `.json`
@@ -14,6 +15,7 @@ sidecar beside the engine is untrusted and only ever narrows what is allowed. Th
 only when the user names it (`onnx`), never from a path the sidecar gives.
 """
 
+import platform
 import time
 import warnings
 from pathlib import Path
@@ -24,9 +26,10 @@ import numpy as np
 from lowlight_edge.engines.base import StagedRunner, TensorSpec
 from lowlight_edge.engines.trt.cuda_memory import open_cuda
 from lowlight_edge.engines.trt.meta import RuntimeInfo, compatibility, read_meta
-from lowlight_edge.engines.trt.versions import import_tensorrt
+from lowlight_edge.engines.trt.versions import import_tensorrt, trt_logger
 from lowlight_edge.errors import InputError, ModelError
 from lowlight_edge.fileio.hashing import sha256_file
+from lowlight_edge.machine.jetson import is_jetson
 from lowlight_edge.onnxgraph.pipeline_io import INPUT_NAMES, PipelineFeed, PipelineSpec
 
 
@@ -53,7 +56,7 @@ class TrtRunner(StagedRunner):
         try:
             self._load(trt, meta)
         except BaseException:
-            self.cuda.pop()
+            self._release()
             raise
 
     def _load(self, trt, meta) -> None:
@@ -62,13 +65,15 @@ class TrtRunner(StagedRunner):
             warnings.warn(f"{self.path} has no metadata file: cannot check which TensorRT and GPU built it", stacklevel=2)
         else:
             onnx_sha = sha256_file(self.onnx) if self.onnx is not None else None
-            reasons = compatibility(meta, RuntimeInfo(trt.__version__, device.compute_capability, device.name), onnx_sha)
+            here = RuntimeInfo(trt.__version__, device.compute_capability, device.name, platform.machine(), is_jetson())
+            reasons = compatibility(meta, here, onnx_sha)
             if reasons:
                 raise ModelError(f"{self.path} cannot run here: {reasons[0]}")
             self.precision = meta.precision
-        self._logger = trt.Logger(trt.Logger.WARNING)
-        runtime = trt.Runtime(self._logger)
+        runtime = trt.Runtime(trt_logger(trt))
         runtime.engine_host_code_allowed = self.trust_engine_code  # the user's word alone, never the sidecar's
+        if meta is not None and meta.dla_core is not None:
+            runtime.DLA_core = meta.dla_core  # the runtime's default (-1) cannot deserialise a DLA engine
         engine = runtime.deserialize_cuda_engine(self.path.read_bytes())
         if engine is None:
             hint = "" if self.trust_engine_code else (" If it is a version-compatible engine you trust like a program, "
@@ -98,7 +103,13 @@ class TrtRunner(StagedRunner):
         self._events = (self.cuda.event(), self.cuda.event())
 
     def deactivate(self) -> None:
+        self._release()
+
+    def _release(self) -> None:
+        """Drop TensorRT's objects and the arrays viewing pinned memory, then free every CUDA allocation."""
         self._context = self._engine = None
+        self._host, self._device, self._stream, self._events = {}, {}, None, ()
+        self.cuda.release()
         self.cuda.pop()
 
     @property

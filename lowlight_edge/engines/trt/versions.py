@@ -1,9 +1,14 @@
 """TensorRT version gates: 10.3 (JetPack 6) and later; 8.x/9.x are refused with a clear line."""
 
+import weakref
+
 from lowlight_edge.errors import MissingDependency
 
 MIN_VERSION = (10, 3)
-TRT_HINT = "pip install 'lowlight-edge[trt]' (on Jetson: the TensorRT and pycuda that JetPack 6 provides)"
+TRT_HINT = ("pip install 'lowlight-edge[trt]' (CUDA 12 drivers) or 'lowlight-edge[trt-cu13]' (CUDA 13); on a Jetson, "
+            "the TensorRT JetPack provides (a venv with --system-site-packages) and pip install 'cuda-python<13'")
+# strongly typed networks on DLA are documented from this TensorRT on (JetPack 7.2.2+), not before, nor on Thor
+DLA_STRONGLY_TYPED_FROM = (11, 4, 1)
 
 
 def parse_version(text: str) -> tuple[int, ...]:
@@ -40,3 +45,13 @@ def import_tensorrt():
         raise MissingDependency(f"TensorRT engines need the tensorrt package, which is not installed; run: {TRT_HINT}") from exc
     check_supported(trt.__version__)
     return trt
+
+
+_LOGGERS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def trt_logger(trt):
+    """One logger per process (per tensorrt module): TensorRT warns when builder and runtimes get different ones."""
+    if trt not in _LOGGERS:
+        _LOGGERS[trt] = trt.Logger(trt.Logger.WARNING)
+    return _LOGGERS[trt]
