@@ -219,3 +219,31 @@ def test_dla_trtexec_lines_carry_the_note_and_hardware_compatibility_is_refused_
         build_engine(default_onnx, tmp_path / "h.engine", BuildOptions(profile, hardware_compatible=True),
                      log=lines.append)
     assert not list(tmp_path.glob("*.engine"))
+
+
+@pytest.mark.parametrize("standin", VERSIONS[:1], indirect=True)
+def test_a_wrong_call_inside_the_engine_code_fails_the_run(standin, default_onnx, tmp_path, monkeypatch):
+    def one_argument_short(config, path, log):
+        config.set_timing_cache(config.create_timing_cache(b""))  # ignore_mismatch missing
+
+    monkeypatch.setattr(trt_build, "_use_timing_cache", one_argument_short)
+    with pytest.raises(TypeError, match="set_timing_cache"):
+        _build(default_onnx, tmp_path)
+
+    def misspelt(config, path, log):
+        config.get_timing_caches()
+
+    monkeypatch.undo()
+    monkeypatch.setitem(sys.modules, "tensorrt", standin)
+    monkeypatch.setattr(trt_build, "open_cuda", HostCuda)
+    monkeypatch.setattr(trt_build, "_save_timing_cache", misspelt)
+    with pytest.raises(ApiError, match="get_timing_caches"):
+        _build(default_onnx, tmp_path, timing_cache=tmp_path / "t.cache")
+
+
+def test_the_name_scan_finds_a_member_one_version_removed(apis, tmp_path):
+    source = tmp_path / "uses_fp16_flag.py"
+    source.write_text("def f(trt, config):\n    config.set_flag(trt.BuilderFlag.FP16)\n")
+    assert ("BuilderFlag", "FP16") in _trt_references(source)
+    assert "FP16" in apis["10.3"]["names"]["BuilderFlag"]["values"]  # deprecated in 10.x
+    assert "FP16" not in apis["11.4"]["names"]["BuilderFlag"]["values"]  # removed in 11: the scan would fail
