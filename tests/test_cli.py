@@ -96,6 +96,8 @@ def test_demo_runs_end_to_end_on_a_tiny_shape(tiny_checkpoint, tmp_path, capsys)
     assert {r["backend"] for r in skipped} >= {"ort-cpu", "ort-cuda", "tensorrt"}  # fp16 on CPU, no CUDA, no TensorRT
     assert all(r["skipped"] for r in skipped)
     assert any(r["mode"] == "end-to-end" and r["stages"] for r in rows)
+    pipelines = [r for r in rows if ".pipeline." in Path(r["model"]).name and r["skipped"] is None]
+    assert pipelines and all(r["mode"] == "end-to-end" and "pipeline" in r["stages"] for r in pipelines)
     assert any(r["max_tile"] == 32 and r["memory"]["peak_rss_mib"] > 0 for r in rows)
     assert {Path(d["model"]).name.split(".", 1)[1] for d in doc["drift"]} == {
         "fp32.onnx", "fp16.onnx", "int8-tensorrt.onnx", "int8-cpu.onnx"}
@@ -145,3 +147,15 @@ def test_an_unexpected_exception_is_one_line_with_its_own_exit_code(monkeypatch,
     assert err[0].startswith("lowlight-edge: error: internal error (KeyError:") and "--debug" in err[0]
     with pytest.raises(KeyError):
         main(["--debug", "inspect", str(tmp_path / "x.dng")])
+
+
+def test_a_demo_that_misses_a_drift_budget_exits_non_zero_and_names_it(monkeypatch, capsys):
+    from lowlight_edge.demo import job
+
+    outcome = job.DemoOutcome({}, ["drift budgets: 1 FAILED"], ["m.int8.onnx (ort-cpu) 0.0123 > 0.01"])
+    monkeypatch.setattr(job, "run_demo", lambda *_a, **_k: outcome)
+    assert main(["demo"]) == 1
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        "lowlight-edge: error: drift budget missed on the validation frames: m.int8.onnx (ort-cpu) 0.0123 > 0.01")
+    outcome.missed_budgets.clear()
+    assert main(["demo"]) == 0

@@ -104,9 +104,31 @@ def test_backward_pass_requantizes_layers_the_budget_holds_without():
         return 0.02 - (0.006 if "a" in kept and "c" not in kept else 0) - (0.009 if "c" in kept else 0) \
             - (0.003 if "b" in kept else 0)
 
-    result = SensitivityResult(full_drift=0.02, final_drift=drift_of(["a", "b", "c"]), budget=0.01,
+    result = SensitivityResult(full_drift=0.02, final_drift=drift_of(["a", "b", "c"]), budget=0.0125, target=0.01,
                                kept_float=["a", "b", "c"], met=True)
     steps = []
     _requantize_unneeded(result, drift_of, steps.append)
     assert result.kept_float == ["b", "c"] and result.final_drift == pytest.approx(0.008)
     assert steps == ["quantize a again: drift 0.0080"]
+
+
+def test_training_calibration_selection_and_validation_photographs_are_disjoint_where_they_must_be():
+    from lowlight_edge.metrics.validate import frame_source
+    from lowlight_edge.quantize.sensitivity import selection_samples
+    from lowlight_edge.raw import scenes
+    from lowlight_edge.raw.calibration_frames import iter_packed
+
+    splits = list(scenes.SPLITS.values())
+    for i, a in enumerate(splits):
+        for b in splits[i + 1:]:
+            assert set(a).isdisjoint(b)
+
+    def photographs(names) -> set[str]:  # samples are named PHOTOGRAPH-INDEX
+        return {name.rsplit("-", 1)[0] for name in names}
+
+    calibration = photographs(name for name, _ in iter_packed("synthetic:15"))
+    selection = photographs(s.name for s in selection_samples(3))
+    validation = photographs(s.name for s in frame_source(synthetic=2)[0])
+    assert calibration <= set(scenes.TRAIN_IMAGES) and selection == set(scenes.SELECTION_IMAGES)
+    assert validation == set(scenes.HELD_OUT_IMAGES)
+    assert calibration.isdisjoint(selection) and selection.isdisjoint(validation) and calibration.isdisjoint(validation)

@@ -125,6 +125,9 @@ def test_missing_weights_name_the_fix(monkeypatch, tmp_path):
     monkeypatch.setenv("LOWLIGHT_EDGE_CACHE", str(tmp_path))
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
     monkeypatch.delenv("LOWLIGHT_EDGE_LPIPS_WEIGHTS", raising=False)
+    from lowlight_edge.metrics import lpips_weights
+
+    monkeypatch.setattr(lpips_weights, "cache_dirs", lambda: [tmp_path])  # neither the user's nor the checkout's
     with pytest.raises(InputError, match="lowlight-edge weights fetch"):
         resolve()
 
@@ -171,3 +174,17 @@ def test_lpips_onnx_export_matches_pytorch(lpips, cat, tmp_path):
     # dynamic size: a different frame size through the same ONNX file
     d2, m2 = OrtLpips(path)(cat[:96, :160], noisy[:96, :160])
     assert m2.shape == (96, 160) and d2 > 0
+
+
+def test_the_cli_finds_the_weights_make_fetched_into_the_checkout(tmp_path, monkeypatch):
+    """`make demo` keeps the weights in the checkout's .cache; a user's own cache is elsewhere and empty."""
+    from lowlight_edge.fileio.cache import cache_dirs
+    from lowlight_edge.metrics.lpips_weights import CACHE_NAME, resolve
+
+    checkout_cache = Path(__file__).resolve().parents[1] / ".cache" / "lowlight-edge"
+    if not (checkout_cache / CACHE_NAME).is_file():
+        pytest.skip("run make test-data: the weights are not in the checkout's cache")
+    monkeypatch.setenv("LOWLIGHT_EDGE_CACHE", str(tmp_path / "user-cache"))
+    monkeypatch.delenv("LOWLIGHT_EDGE_LPIPS_WEIGHTS", raising=False)
+    assert cache_dirs() == [tmp_path / "user-cache", checkout_cache]
+    assert resolve() == checkout_cache / CACHE_NAME

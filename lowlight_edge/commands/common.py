@@ -5,11 +5,14 @@ import sys
 from typing import Callable
 
 from lowlight_edge.errors import LowlightError
+from lowlight_edge.fileio.quiet import STDERR_LOCK
 
 
 def say(message: str) -> None:
-    """Progress and notes go to stderr, so stdout stays clean for tables and JSON."""
-    print(message, file=sys.stderr, flush=True)
+    """Progress and notes go to stderr, so stdout stays clean for tables and JSON (never while a C library's
+    messages are being silenced: see fileio/quiet.py)."""
+    with STDERR_LOCK:
+        print(message, file=sys.stderr, flush=True)
 
 
 def arg_type(parse: Callable[[str], object]) -> Callable[[str], object]:

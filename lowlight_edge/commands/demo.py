@@ -48,6 +48,10 @@ def run(args: argparse.Namespace) -> int:
                   shapes=args.shape or list(DEFAULT_SHAPES), raw_size=args.raw_size, runs=args.runs,
                   calib_count=args.calib_count, calib_shape=args.calib_shape, int8_budget=args.int8_budget,
                   max_tile=args.max_tile, memory=not args.no_memory, threads=args.threads)
-    for line in run_demo(job, log=say).verdict:
+    outcome = run_demo(job, log=say)
+    for line in outcome.verdict:
         say(line)
+    if outcome.missed_budgets:  # the report is written either way; the exit status says the run fell short
+        say(f"lowlight-edge: error: drift budget missed on the validation frames: {'; '.join(outcome.missed_budgets)}")
+        return 1
     return 0

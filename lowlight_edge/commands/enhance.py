@@ -36,6 +36,9 @@ def run(args: argparse.Namespace) -> int:
                           args.reference_exposure, args.bits, args.force,
                           on_file=lambda r, total: (_report(r), bar.update(total=total)), log=say)
     failures = sum(r.error is not None for r in results)
+    if failures == len(results):
+        say(f"all {failures} file(s) failed; nothing was written")
+        return 2
     if failures:
         say(f"{failures} of {len(results)} files failed; the others were written")
         return 2

@@ -90,6 +90,7 @@ class DemoJob:
 class DemoOutcome:
     files: dict[str, Path]  # report, json, csv
     verdict: list[str]  # the lines printed last
+    missed_budgets: list[str] = field(default_factory=list)  # "MODEL (BACKEND) DRIFT > BUDGET" of each candidate
 
 
 def run_demo(job: DemoJob, log: Callable[[str], None] = lambda _m: None) -> DemoOutcome:
@@ -121,7 +122,9 @@ def run_demo(job: DemoJob, log: Callable[[str], None] = lambda _m: None) -> Demo
     log(f"[7/{STAGES}] report")
     files = write_outputs(where["results"], records, environment.capture(job.threads), drift, quality, overhead,
                           variants)
-    return DemoOutcome(files, verdict(records, drift, quality, files["report"]))
+    missed = [f"{Path(d['model']).name} ({d['backend']}) {d['lpips_drift']['mean']:.4f} > {d['budget']}"
+              for d in drift if d["role"] == "candidate" and not d["passed"]]
+    return DemoOutcome(files, verdict(records, drift, quality, files["report"]), missed)
 
 
 def full_frame_raw(folder: Path, raw_size: tuple[int, int]) -> Path:

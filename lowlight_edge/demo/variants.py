@@ -65,7 +65,8 @@ def _int8(fp32: Path, output: Path, batches, target: str, calib: str, calib_shap
     result = done.sensitivity
     if result is not None:
         say(f"INT8 ({target} target): LPIPS drift {result.full_drift:.4f} fully quantized, {result.final_drift:.4f} "
-            f"with {len(result.kept_float)} layers in float ({'within' if result.met else 'ABOVE'} {budget})")
+            f"with {len(result.kept_float)} layers in float, on the selection frames ({'within' if result.met else 'ABOVE'} "
+            f"{result.target:.4g}, the budget {budget} less its margin)")
     say(f"INT8 ({target} target): {len(done.report.quantized_nodes)} nodes run in INT8 -> {output.name}")
     return output
 

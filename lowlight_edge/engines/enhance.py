@@ -57,7 +57,7 @@ def plan_outputs(files: list[Path], output: Path, force: bool = False) -> list[P
     if len(set(targets)) != len(targets):
         raise InputError("two inputs share a file name stem; their PNGs would collide in one output folder")
     for target in targets:
-        check_writable(target, force)
+        check_writable(target, force, create_folder=False)  # made by the first file written, if any is
     return targets
 
 

@@ -15,13 +15,22 @@ from typing import Iterator
 from lowlight_edge.errors import OutputError
 
 
-def check_writable(path: Path, force: bool) -> None:
-    """Refuse an existing target without --force, and a folder we cannot create or write to."""
+def check_writable(path: Path, force: bool, create_folder: bool = True) -> None:
+    """Refuse an existing target without --force, and a folder we cannot create or write to.
+
+    With `create_folder=False` a missing folder is not made (the first write makes it), so a run that then writes
+    nothing leaves nothing behind; the nearest existing folder above it must be writable.
+    """
     path = Path(path)
     if path.is_dir():
         raise OutputError(f"{path} is a directory; give a file name")
     if path.exists() and not force:
         raise OutputError(f"{path} already exists; pass --force to overwrite it")
+    if not create_folder:
+        existing = next(p for p in path.absolute().parents if p.exists())
+        if not existing.is_dir() or not os.access(existing, os.W_OK):
+            raise OutputError(f"cannot create folder {path.parent}: {existing} is not a writable folder")
+        return
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

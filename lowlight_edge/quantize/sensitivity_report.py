@@ -25,8 +25,9 @@ def sensitivity_table(report: Int8Report, result: SensitivityResult, fmt: str = 
 
 
 def sensitivity_summary(report: Int8Report, result: SensitivityResult) -> str:
-    return (f"LPIPS drift: fully INT8 {result.full_drift:.4f}, final {result.final_drift:.4f}, budget "
-            f"{result.budget} ({'met' if result.met else 'NOT met'}); {len(report.excluded_nodes)} layers kept in float")
+    return (f"LPIPS drift on the selection frames: fully INT8 {result.full_drift:.4f}, final {result.final_drift:.4f}, "
+            f"aiming at {result.target:.4g} for the budget {result.budget} ({'met' if result.met else 'NOT met'}); "
+            f"{len(report.excluded_nodes)} layers kept in float")
 
 
 def sensitivity_paths(output: Path) -> tuple[Path, Path]:
@@ -38,7 +39,7 @@ def write_sensitivity(output: Path, report: Int8Report, result: SensitivityResul
     """`MODEL.sensitivity.json` and `.md` beside the INT8 model."""
     json_path, md_path = sensitivity_paths(output)
     rows = sensitivity_rows(report, result)
-    write_text(json_path, json.dumps({"budget": result.budget, "full_drift": result.full_drift,
+    write_text(json_path, json.dumps({"budget": result.budget, "target": result.target, "full_drift": result.full_drift,
                                       "final_drift": result.final_drift, "met": result.met,
                                       "layers": [dict(zip(["node", "module", "sensitivity", "precision"], r))
                                                  for r in rows]}, indent=2) + "\n", force)

@@ -18,6 +18,7 @@ import numpy as np
 from lowlight_edge.errors import InputError
 from lowlight_edge.fileio.inputs import regular_file
 from lowlight_edge.fileio.limits import check_pixels
+from lowlight_edge.fileio.quiet import quiet_stderr
 from lowlight_edge.raw.cfa import channel_offsets, phase_from_pattern
 from lowlight_edge.raw.dng_plain import read_plain_dng
 from lowlight_edge.raw.frame import RawFrame
@@ -44,7 +45,8 @@ def open_raw(path: Path) -> Iterator:
     path = Path(path)
     _check_file(path)
     try:
-        with rawpy.imread(str(path)) as raw:
+        # LibRaw prints its own complaints on stderr; the error raised below says what went wrong in one line
+        with quiet_stderr(), rawpy.imread(str(path)) as raw:
             yield raw
     except rawpy.LibRawFileUnsupportedError as exc:
         raise InputError(f"{path} is not a RAW file LibRaw can read (unsupported or not a raw image)") from exc

@@ -1,7 +1,11 @@
-"""The sample photographs synthetic frames are made from, and which of them are held out.
+"""The sample photographs synthetic frames are made from, split by what they may be used for.
 
-scikit-image ships them (BSD-licensed). The held-out photographs are never used to train, calibrate or
-choose fallback nodes: they measure generalisation and drift.
+scikit-image ships them (BSD-licensed). The splits are disjoint (a test checks it):
+- TRAIN_IMAGES trained the bundled model, and `synthetic:N` calibration frames are made from them (the one
+  overlap left: no other colour photographs ship with scikit-image; retraining without them is open work);
+- SELECTION_IMAGES only choose which INT8 layers stay in float (the sensitivity fallback);
+- HELD_OUT_IMAGES are never used to train, calibrate or choose: they measure generalisation and drift
+  (`validate --synthetic`, the demo).
 """
 
 import numpy as np
@@ -10,7 +14,9 @@ from lowlight_edge.errors import MissingDependency
 
 TRAIN_IMAGES = ("astronaut", "rocket", "stereo_motorcycle", "hubble_deep_field", "immunohistochemistry",
                 "retina", "colorwheel", "brick", "grass", "gravel", "camera", "moon", "clock")
+SELECTION_IMAGES = ("coins", "cell", "logo")
 HELD_OUT_IMAGES = ("chelsea", "coffee")
+SPLITS = {"train and calibrate": TRAIN_IMAGES, "select fallback layers": SELECTION_IMAGES, "validate": HELD_OUT_IMAGES}
 
 
 def load_image(name: str) -> np.ndarray:
