@@ -64,9 +64,14 @@ def tiny_onnx(tiny_checkpoint, tmp_path_factory):
 @pytest.fixture(scope="session")
 def default_onnx(tmp_path_factory):
     """The bundled (trained) model as FP32 ONNX: its output depends on its input, unlike the tiny model's."""
+    from closeness import responsive
+
+    from lowlight_edge.engines.ort_runner import OrtRunner
     from lowlight_edge.export.onnx_export import export_onnx
     from lowlight_edge.weights import default_model
 
     path = tmp_path_factory.mktemp("default") / "default.fp32.onnx"
     export_onnx(default_model(), path)
+    with OrtRunner(path) as runner:
+        assert responsive(runner.infer), "the closeness tests' reference model must respond to its input"
     return path

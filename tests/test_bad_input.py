@@ -238,3 +238,22 @@ def test_non_finite_model_output_is_one_line(tmp_path, capsys):
     assert main(["enhance", str(frame), "-o", str(tmp_path / "png"), "--model", str(model)]) == 2
     assert "non-finite" in capsys.readouterr().err
     assert not list((tmp_path / "png").glob("*.png")) if (tmp_path / "png").exists() else True
+
+
+def test_a_disk_that_fills_during_the_write_leaves_nothing(tiny_checkpoint, tmp_path, capsys, monkeypatch):
+    """ENOSPC in the middle of writing (the usual case, not at fsync): half a file on disk, then the error."""
+    import onnx
+
+    real_save = onnx.save
+
+    def half_then_full(proto, path, *args, **kwargs):
+        real_save(proto, path, *args, **kwargs)
+        with open(path, "r+b") as fh:  # what a filling disk leaves: a truncated file
+            fh.truncate(fh.seek(0, 2) // 2)
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(onnx, "save", half_then_full)
+    out = tmp_path / "out" / "m.onnx"
+    assert main(["export", str(tiny_checkpoint), "-o", str(out)]) == 2
+    assert "disk full" in capsys.readouterr().err.strip().splitlines()[-1]
+    assert not out.exists() and not list(tmp_path.rglob("*.partial"))

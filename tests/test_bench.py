@@ -32,20 +32,19 @@ def test_warmup_runs_are_not_in_the_timed_series():
 
 
 def test_warmup_and_runs_by_minimum_time():
-    import time
+    now = [0]  # an injected clock: each call takes exactly 10 ms, however loaded the machine is
 
-    calls = []
+    def clock() -> int:
+        return now[0]
 
-    def sleepy():
-        calls.append(1)
-        time.sleep(0.01)
+    def ten_ms_call():
+        now[0] += 10_000_000
 
-    run = measure(sleepy, Protocol(warmup=1, warmup_s=0.05, runs=2, min_time_s=0.1))
-    assert len(run.warmup_ms) >= 4  # 1 by count, but at least 50 ms of 10 ms calls
-    assert len(run.times_ms) >= 8 and sum(run.times_ms) >= 100 * 0.9
-    assert len(calls) == len(run.warmup_ms) + len(run.times_ms)
-    capped = measure(lambda: None, Protocol(warmup=0, runs=3, min_time_s=60, max_runs=50))
-    assert len(capped.times_ms) == 50  # --min-time on a very fast call stops at max_runs
+    run = measure(ten_ms_call, Protocol(warmup=1, warmup_s=0.05, runs=2, min_time_s=0.1), clock=clock)
+    assert len(run.warmup_ms) == 5  # 1 by count, but 50 ms of 10 ms calls
+    assert len(run.times_ms) == 10 and run.times_ms == [10.0] * 10  # 2 by count, but 100 ms
+    capped = measure(ten_ms_call, Protocol(warmup=0, runs=3, min_time_s=60, max_runs=50), clock=clock)
+    assert len(capped.times_ms) == 50  # --min-time stops at max_runs
 
 
 def test_device_times_are_the_series_when_the_call_reports_them():

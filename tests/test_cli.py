@@ -1,3 +1,4 @@
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -68,6 +69,12 @@ def test_export_cli_then_bench(tiny_checkpoint, tmp_path, capsys):
     assert main(["export", str(tiny_checkpoint), "-o", str(onnx_path)]) == 0
     err = capsys.readouterr().err
     assert "parity" in err and "PSNR" in err and onnx_path.exists()
+    assert main(["bench", str(onnx_path), "--shape", "32x32", "--runs", "2", "--warmup", "0", "--no-progress",
+                 "--json", str(tmp_path / "b.json")]) == 0
+    rows = json.loads((tmp_path / "b.json").read_text())["records"]
+    assert {(r["model"], r["backend"], r["mode"]) for r in rows} == {(str(onnx_path), "ort-cpu", "model"),
+                                                                      (str(onnx_path), "ort-cpu", "compute")}
+    assert all(r["stats"]["median_ms"] > 0 for r in rows)
 
 
 def test_bad_arguments_exit_nonzero(tiny_onnx, capsys):

@@ -56,7 +56,7 @@ def test_pytorch_and_onnx_runtime_outputs_agree(frames, tiny_checkpoint, tiny_on
 
 
 def test_ratio_comes_from_the_sid_style_name(frames, tiny_onnx, tmp_path, capsys):
-    main(["enhance", str(frames[1].dng), "-o", str(tmp_path), "--model", str(tiny_onnx)])
+    assert main(["enhance", str(frames[1].dng), "-o", str(tmp_path), "--model", str(tiny_onnx)]) == 0
     assert f"ratio {frames[1].ratio:g}" in capsys.readouterr().err
 
 
@@ -108,7 +108,7 @@ def test_inspect_known_channel_means(tmp_path, capsys):
     for level, (dy, dx) in zip((1000, 2000, 3000, 4000), channel_offsets("GBRG")):
         bayer[dy::2, dx::2] = level + 600
     write_dng(tmp_path / "k.dng", bayer, "GBRG", 600, 10600)
-    main(["inspect", str(tmp_path / "k.dng"), "--json", "--ratio", "2"])
+    assert main(["inspect", str(tmp_path / "k.dng"), "--json", "--ratio", "2"]) == 0
     info = json.loads(capsys.readouterr().out)
     assert info["channel_means"] == pytest.approx({"R": 0.1, "G1": 0.2, "B": 0.3, "G2": 0.4})
     assert info["ratio"] == 2 and info["packing"]["R"] == {"row": 1, "col": 0}

@@ -162,9 +162,10 @@ def test_fuzz_calibration_cache(examples):
     path = WORK / "cache.json"
     path.write_text(json.dumps(VALID_CACHE))
     assert check_calibration_cache(path) == 2
+    seen = {"accepted": 0, "refused": 0}
 
     @settings(max_examples=examples, **FUZZ)
-    @given(st.lists(st.integers(0, 50), max_size=5), JSON, st.binary(max_size=64), st.booleans())
+    @given(st.lists(st.integers(0, 50), max_size=5), JSON | st.floats(-10, 10), st.binary(max_size=64), st.booleans())
     def case(where, value, junk, use_junk):
         if use_junk:
             path.write_bytes(junk)
@@ -173,10 +174,14 @@ def test_fuzz_calibration_cache(examples):
         try:
             check_calibration_cache(path)
         except LowlightError:
+            seen["refused"] += 1
             return
+        seen["accepted"] += 1
         TensorsData.from_dict(json.loads(path.read_text()))  # what the check accepts, ONNX Runtime can load
 
     case()
+    # both paths reached: a check that refused everything would pass the loop above
+    assert seen["accepted"] > 0 and seen["refused"] > 0, seen
 
 
 # --- TensorRT engine metadata -----------------------------------------------------------------------------
@@ -197,9 +202,10 @@ def test_fuzz_engine_metadata(examples):
 
     engine = WORK / "m.engine"
     runtime = RuntimeInfo("10.3.0.26", "8.7", "Orin")
+    seen = {"accepted": 0, "refused": 0}
 
     @settings(max_examples=examples, **FUZZ)
-    @given(st.lists(st.integers(0, 50), max_size=3), JSON, st.binary(max_size=64), st.booleans())
+    @given(st.lists(st.integers(0, 50), max_size=3), JSON | st.text(max_size=8), st.binary(max_size=64), st.booleans())
     def case(where, value, junk, use_junk):
         if use_junk:
             meta_path(engine).write_bytes(junk)
@@ -208,7 +214,10 @@ def test_fuzz_engine_metadata(examples):
         try:
             meta = read_meta(engine)
         except LowlightError:
+            seen["refused"] += 1
             return
+        seen["accepted"] += 1
         assert isinstance(compatibility(meta, runtime), list)  # an accepted file never breaks the decision
 
     case()
+    assert seen["accepted"] > 0 and seen["refused"] > 0, seen

@@ -143,6 +143,11 @@ def test_psnr_and_ssim_agree_with_scikit_image_on_known_cases():
     assert psnr(x, y) == pytest.approx(peak_signal_noise_ratio(x, y, data_range=1))
     assert ssim(x, y) == pytest.approx(structural_similarity(x, y, data_range=1, channel_axis=2))
     assert ssim(x, x) == pytest.approx(1.0)
+    # closed forms, independent of scikit-image: two flat images of means m, n have SSIM (2mn + C1) / (m^2 + n^2 + C1)
+    # with C1 = (0.01 * data range)^2 (their variances are 0, so the contrast-structure term is 1)
+    flat_a, flat_b = np.full((16, 16, 3), 0.2), np.full((16, 16, 3), 0.4)
+    assert ssim(flat_a, flat_b) == pytest.approx((2 * 0.2 * 0.4 + 1e-4) / (0.2**2 + 0.4**2 + 1e-4), rel=1e-6)
+    assert psnr(flat_a, flat_b) == pytest.approx(10 * np.log10(1 / 0.04))
     with pytest.raises(InputError, match="differ in size"):
         psnr(x, y[:16])
 

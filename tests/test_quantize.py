@@ -5,6 +5,7 @@ import json
 import numpy as np
 import onnx
 import pytest
+from closeness import constant, low_light_batch, perturbed, psnr
 from onnx import TensorProto, helper, numpy_helper
 
 from lowlight_edge.cli import main
@@ -21,14 +22,17 @@ def _producer(model):
     return {o: n for n in model.graph.node for o in n.output}
 
 
-@pytest.fixture(scope="module")
-def quantized(tiny_onnx, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("q")
+def _int8_of_both_targets(source, folder, calib: list[str]) -> dict:
     out = {}
     for target in ("tensorrt", "cpu"):
         out[target] = folder / f"{target}.onnx"
-        assert main(["quantize", "int8", str(tiny_onnx), "-o", str(out[target]), "--target", target, *CALIB]) == 0
+        assert main(["quantize", "int8", str(source), "-o", str(out[target]), "--target", target, *calib]) == 0
     return out
+
+
+@pytest.fixture(scope="module")
+def quantized(tiny_onnx, tmp_path_factory):
+    return _int8_of_both_targets(tiny_onnx, tmp_path_factory.mktemp("q"), CALIB)
 
 
 def test_tensorrt_target_quantizes_every_conv_input_and_weight_symmetrically(quantized):
@@ -73,14 +77,29 @@ def test_cpu_target_uses_u8_activations_and_s8_weights(quantized):
     assert _init(model, producer[conv.input[1]].input[0]).dtype == np.int8
 
 
-def test_quantized_models_run_and_stay_close_to_fp32(quantized, tiny_onnx):
-    x = np.random.default_rng(0).random((1, 4, 32, 32), dtype=np.float32) * 0.3
-    with OrtRunner(tiny_onnx) as ref:
+INT8_PSNR_DB = 30.0  # INT8 of the bundled model against its FP32 output: well below what it reaches
+FP16_PSNR_DB = 60.0  # FP16 against FP32
+
+
+@pytest.fixture(scope="module")
+def quantized_default(default_onnx, tmp_path_factory):
+    """INT8 graphs of the bundled model, whose output responds to its input (closeness.responsive)."""
+    return _int8_of_both_targets(default_onnx, tmp_path_factory.mktemp("qd"),
+                                 ["--calib", "synthetic:4", "--calib-shape", "64x64"])
+
+
+def test_quantized_models_run_and_stay_close_to_fp32(quantized_default, default_onnx, tmp_path):
+    x = low_light_batch()
+    with OrtRunner(default_onnx) as ref:
         expected = ref.infer(x)
-    for path in quantized.values():
+    for path in quantized_default.values():
         with OrtRunner(path) as runner:
             out = runner.infer(x)
-        assert np.isfinite(out).all() and np.abs(out - expected).mean() < 0.05
+        assert np.isfinite(out).all() and psnr(expected, out) >= INT8_PSNR_DB
+    # negative controls: a perturbed model and one that ignores its input fail the same threshold
+    for control in (perturbed(default_onnx, tmp_path / "perturbed.onnx"), constant(tmp_path / "constant.onnx")):
+        with OrtRunner(control) as runner:
+            assert psnr(expected, runner.infer(x)) < INT8_PSNR_DB
 
 
 def test_calibration_cache_is_reused(tiny_onnx, tmp_path, monkeypatch, capsys):
@@ -106,10 +125,13 @@ def test_calibration_from_a_folder_of_dng_files(tiny_onnx, tmp_path, monkeypatch
     assert (tmp_path / "m.onnx").exists()
 
 
-@pytest.mark.parametrize("kind", ["empty", "corrupt", "missing", "npy-bad"])
+@pytest.mark.parametrize("kind", ["empty", "empty-list", "comment-only-list", "corrupt", "missing", "npy-bad"])
 def test_bad_calibration_sources_fail_with_one_line(tiny_onnx, tmp_path, capsys, kind):
     source = tmp_path / "calib"
     source.mkdir()
+    if kind.endswith("list"):  # a SID-style list naming no frame
+        source = tmp_path / "calib.txt"
+        source.write_text("" if kind == "empty-list" else "# no pairs here\n\n")
     if kind == "corrupt":
         (source / "broken.dng").write_bytes(b"II*\x00" + b"\x00" * 64)
     if kind == "missing":
@@ -118,7 +140,7 @@ def test_bad_calibration_sources_fail_with_one_line(tiny_onnx, tmp_path, capsys,
         np.save(source / "x.npy", np.zeros((3, 8, 8), np.float32))
     code = main(["quantize", "int8", str(tiny_onnx), "--calib", str(source), "-o", str(tmp_path / "m.onnx")])
     err = capsys.readouterr().err.strip().splitlines()
-    assert code == 2 and len(err) == 1 and err[0].startswith("lowlight-edge: error:")
+    assert code == 2 and len(err) == 1 and err[0].startswith("lowlight-edge: error:"), err
     assert not (tmp_path / "m.onnx").exists()
 
 
@@ -156,14 +178,17 @@ def test_fp16_keeps_overflowing_nodes_in_fp32_and_stays_finite(tiny_checkpoint, 
         assert np.isfinite(runner.infer(x)).all()
 
 
-def test_fp16_of_a_normal_model_is_close_to_fp32(tiny_onnx, tmp_path):
-    assert main(["quantize", "fp16", str(tiny_onnx), "-o", str(tmp_path / "h.onnx"), *CALIB]) == 0
+def test_fp16_of_a_normal_model_is_close_to_fp32(default_onnx, tmp_path):
+    assert main(["quantize", "fp16", str(default_onnx), "-o", str(tmp_path / "h.onnx"), *CALIB]) == 0
     model = onnx.load(str(tmp_path / "h.onnx"))
     assert any(t.data_type == TensorProto.FLOAT16 for t in model.graph.initializer)
     assert model.graph.input[0].type.tensor_type.elem_type == TensorProto.FLOAT  # FP32 I/O by default
-    x = np.random.default_rng(1).random((1, 4, 32, 32), dtype=np.float32)
-    with OrtRunner(tiny_onnx) as a, OrtRunner(tmp_path / "h.onnx") as b:
-        assert np.abs(a.infer(x) - b.infer(x)).max() < 1e-2
+    x = low_light_batch(seed=1)
+    with OrtRunner(default_onnx) as a, OrtRunner(tmp_path / "h.onnx") as b:
+        expected = a.infer(x)
+        assert psnr(expected, b.infer(x)) >= FP16_PSNR_DB
+    with OrtRunner(perturbed(default_onnx, tmp_path / "p.onnx", factor=1.01)) as control:  # a 1% change fails it
+        assert psnr(expected, control.infer(x)) < FP16_PSNR_DB
 
 
 def test_fallback_meets_a_budget_plain_int8_misses(tiny_onnx, tmp_path, capsys):
@@ -175,7 +200,8 @@ def test_fallback_meets_a_budget_plain_int8_misses(tiny_onnx, tmp_path, capsys):
     except InputError as exc:
         pytest.skip(str(exc))
     plain = tmp_path / "plain.onnx"
-    main(["quantize", "int8", str(tiny_onnx), "-o", str(plain), *CALIB, "--lpips-budget", "1000", "--holdout", "1"])
+    assert main(["quantize", "int8", str(tiny_onnx), "-o", str(plain), *CALIB, "--lpips-budget", "1000",
+                 "--holdout", "1"]) == 0
     full = json.loads(plain.with_suffix(".sensitivity.json").read_text())["full_drift"]
     assert full > 0
     budget = full / 3

@@ -36,6 +36,15 @@ def test_ground_truth_is_the_rendered_long_exposure(sid_root):
     assert [p.ratio for p in pairs] == [100.0, 100.0]
     truth = ground_truth(pairs[0].long)
     assert truth.shape == (96, 128, 3) and truth.dtype == np.float32 and 0 <= truth.min() and truth.max() <= 1
+    # the settings the docs state (SID's scripts): camera white balance, no auto-brightness, 16 bits, full size
+    import rawpy
+
+    with rawpy.imread(str(pairs[0].long)) as raw:
+        documented = raw.postprocess(use_camera_wb=True, no_auto_bright=True, output_bps=16) / 65535.0
+    assert np.array_equal(truth, documented.astype(np.float32))
+    with rawpy.imread(str(pairs[0].long)) as raw:  # the control: a linear (not sRGB) rendering is told apart
+        linear = raw.postprocess(use_camera_wb=True, no_auto_bright=True, output_bps=16, gamma=(1, 1)) / 65535.0
+    assert np.abs(truth - linear).max() > 0.05
 
 
 def test_validate_on_a_sid_list(sid_root, tiny_checkpoint, tiny_onnx, tmp_path):
@@ -43,7 +52,10 @@ def test_validate_on_a_sid_list(sid_root, tiny_checkpoint, tiny_onnx, tmp_path):
                  str(sid_root / "Sony_test_list.txt"), "--json", str(tmp_path / "r.json")])
     assert code == 0
     doc = json.loads((tmp_path / "r.json").read_text())
-    assert doc["models"][0]["images"] == 2 and doc["models"][0]["psnr_vs_gt"]["mean"] is not None
+    reference, candidate = doc["models"]
+    assert reference["images"] == candidate["images"] == 2
+    assert all(np.isfinite(m["psnr_vs_gt"]["mean"]) and 0 < m["psnr_vs_gt"]["mean"] < 60 for m in doc["models"])
+    assert candidate["lpips_drift"]["mean"] < 0.01  # ONNX of the same checkpoint: no drift on the SID frames
 
 
 def test_train_on_a_sid_list(sid_root, tmp_path):

@@ -53,16 +53,22 @@ def test_tiled_bundled_model_is_seamless():
     assert psnr(a, b) >= 40.0
 
 
-def test_enhance_with_max_tile_writes_the_same_image(tiny_onnx, tmp_path):
+def test_enhance_with_max_tile_writes_the_same_image(default_onnx, tmp_path):
+    from closeness import perturbed, psnr
+
     from lowlight_edge.cli import main
     from lowlight_edge.fileio.png import read_png
     from lowlight_edge.raw.synth_frames import write_frames
 
     frame = write_frames(tmp_path / "f", {"x": np.random.default_rng(0).random((128, 192, 3)).astype(np.float32)})[0]
-    assert main(["enhance", str(frame.dng), "-o", str(tmp_path / "whole"), "--model", str(tiny_onnx)]) == 0
-    assert main(["enhance", str(frame.dng), "-o", str(tmp_path / "tiled"), "--model", str(tiny_onnx),
-                 "--max-tile", "32", "--tile-overlap", "16"]) == 0
+    control = perturbed(default_onnx, tmp_path / "perturbed.onnx")
+    for folder, model, tiles in (("whole", default_onnx, []), ("tiled", default_onnx, ["--max-tile", "64"]),
+                                 ("control", control, ["--max-tile", "64"])):
+        assert main(["enhance", str(frame.dng), "-o", str(tmp_path / folder), "--model", str(model),
+                     "--backend", "ort-cpu", *tiles, *(["--tile-overlap", "32"] if tiles else [])]) == 0
     name = frame.dng.with_suffix(".png").name
-    whole, tiled = read_png(tmp_path / "whole" / name), read_png(tmp_path / "tiled" / name)
+    whole, tiled, other = (read_png(tmp_path / f / name) for f in ("whole", "tiled", "control"))
     assert whole.shape == tiled.shape
-    assert np.abs(whole - tiled).mean() < 0.05  # the tiny random model, small tiles: close, not identical
+    # 64-pixel tiles (packed) of a noise image at ratio 100: close, not identical (measured 34.5 dB)
+    assert psnr(whole, tiled) >= 30.0
+    assert psnr(whole, other) < 30.0  # the negative control: another model, tiled the same way

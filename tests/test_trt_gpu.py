@@ -8,6 +8,7 @@ import json
 
 import numpy as np
 import pytest
+from closeness import low_light_batch, psnr
 
 from lowlight_edge.deps import available
 
@@ -29,31 +30,34 @@ def _cuda_torch_reason() -> str | None:
 
 
 requires_trt = pytest.mark.skipif(_tensorrt_reason() is not None, reason=str(_tensorrt_reason()))
-TOLERANCE = {"fp32": 1e-3, "fp16": 2e-2, "int8": 0.1}  # max abs diff against ONNX Runtime FP32
+# PSNR against ONNX Runtime FP32 on the bundled model, whose output responds to its input (closeness.py); the
+# controls of tests/test_quantize.py show a perturbed or constant model falls below these
+MIN_PSNR_DB = {"fp32": 60.0, "fp16": 50.0, "int8": 30.0}
 
 
 @pytest.mark.gpu
 @pytest.mark.skipif(_cuda_torch_reason() is not None, reason=str(_cuda_torch_reason()))
-def test_torch_cuda_matches_cpu(tiny_checkpoint):
+def test_torch_cuda_matches_cpu():
     from lowlight_edge.engines.select import open_runner
+    from lowlight_edge.weights import default_model
 
-    x = np.random.default_rng(0).random((1, 4, 64, 96), dtype=np.float32)
-    with open_runner(tiny_checkpoint, backend="torch-cpu") as cpu, open_runner(tiny_checkpoint, backend="torch-cuda") as gpu:
-        assert np.abs(cpu.infer(x) - gpu.infer(x)).max() < 1e-3
+    x = low_light_batch()
+    with open_runner(default_model(), backend="torch-cpu") as cpu, open_runner(default_model(), backend="torch-cuda") as gpu:
+        assert psnr(cpu.infer(x), gpu.infer(x)) >= 50.0  # TF32 convolutions on Ampere and newer: not bit-exact
 
 
 @pytest.fixture(scope="module")
-def engines(tiny_onnx, tmp_path_factory):
+def engines(default_onnx, tmp_path_factory):
     from lowlight_edge.cli import main
 
     folder = tmp_path_factory.mktemp("engines")
-    models = {"fp32": tiny_onnx}
+    models = {"fp32": default_onnx}
     for precision, extra in (("fp16", []), ("int8", ["--calib", "synthetic:2", "--calib-shape", "64x64"])):
-        models[precision] = folder / f"tiny.{precision}.onnx"
-        assert main(["quantize", precision, str(tiny_onnx), "-o", str(models[precision]), *extra]) == 0
+        models[precision] = folder / f"default.{precision}.onnx"
+        assert main(["quantize", precision, str(default_onnx), "-o", str(models[precision]), *extra]) == 0
     built = {}
     for precision, onnx_path in models.items():
-        built[precision] = folder / f"tiny.{precision}.engine"
+        built[precision] = folder / f"default.{precision}.engine"
         assert main(["build", str(onnx_path), "-o", str(built[precision]), "--min-shape", "32x32",
                      "--opt-shape", "64x64", "--max-shape", "128x128", "--workspace", "512"]) == 0
     return built, models
@@ -67,12 +71,12 @@ def test_engines_match_onnx_runtime_on_dynamic_shapes(engines, precision, shape)
     from lowlight_edge.engines.select import open_runner
 
     built, models = engines
-    x = np.random.default_rng(1).random(shape, dtype=np.float32) * 0.5
+    x = low_light_batch(shape, seed=1)
     with open_runner(models["fp32"]) as ort_runner, open_runner(built[precision]) as trt_runner:
         expected, got = ort_runner.infer(x), trt_runner.infer(x)
         assert trt_runner.last_gpu_ms is not None and trt_runner.last_gpu_ms > 0
     assert got.shape == expected.shape and np.isfinite(got).all()
-    assert np.abs(got - expected).max() < TOLERANCE[precision]
+    assert psnr(expected, got) >= MIN_PSNR_DB[precision]
 
 
 @pytest.mark.tensorrt
@@ -102,7 +106,7 @@ def test_tampered_metadata_is_refused(engines, tmp_path):
     built, _ = engines
     copy = tmp_path / "copy.engine"
     shutil.copy(built["fp32"], copy)
-    meta = json.loads((built["fp32"].parent / "tiny.fp32.engine.json").read_text())
+    meta = json.loads((built["fp32"].parent / "default.fp32.engine.json").read_text())
     meta["compute_capability"] = "1.0"
     (tmp_path / "copy.engine.json").write_text(json.dumps(meta))
     with pytest.raises(ModelError, match="compute capability"):

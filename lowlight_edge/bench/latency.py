@@ -31,10 +31,12 @@ class LatencyRun:
     timer: str = "host"  # "host" or "cuda-events"
 
 
-def measure(call: Callable[[], float | None], protocol: Protocol, on_step: Callable[[], None] = lambda: None) -> LatencyRun:
-    """Run `call` under `protocol`; `call()` returns None, or its device time in ms."""
-    warm = _repeat(call, protocol.warmup, protocol.warmup_s, protocol.max_runs, on_step)
-    timed = _repeat(call, protocol.runs, protocol.min_time_s, protocol.max_runs, on_step)
+def measure(call: Callable[[], float | None], protocol: Protocol, on_step: Callable[[], None] = lambda: None,
+            clock: Callable[[], int] = time.perf_counter_ns) -> LatencyRun:
+    """Run `call` under `protocol`; `call()` returns None, or its device time in ms. `clock` (nanoseconds) times
+    the calls and the minimum durations."""
+    warm = _repeat(call, protocol.warmup, protocol.warmup_s, protocol.max_runs, on_step, clock)
+    timed = _repeat(call, protocol.runs, protocol.min_time_s, protocol.max_runs, on_step, clock)
     host = [h for h, _ in timed]
     device = [d for _, d in timed]
     if all(d is not None for d in device):
@@ -42,12 +44,12 @@ def measure(call: Callable[[], float | None], protocol: Protocol, on_step: Calla
     return LatencyRun(warmup_ms=[h for h, _ in warm], times_ms=host, host_ms=host)
 
 
-def _repeat(call, count: int, min_s: float, max_count: int, on_step) -> list[tuple[float, float | None]]:
+def _repeat(call, count: int, min_s: float, max_count: int, on_step, clock) -> list[tuple[float, float | None]]:
     out: list[tuple[float, float | None]] = []
-    start = time.perf_counter()
-    while len(out) < count or (time.perf_counter() - start < min_s and len(out) < max_count):
-        t0 = time.perf_counter_ns()
+    start = clock()
+    while len(out) < count or ((clock() - start) / 1e9 < min_s and len(out) < max_count):
+        t0 = clock()
         device_ms = call()
-        out.append(((time.perf_counter_ns() - t0) / 1e6, device_ms))
+        out.append(((clock() - t0) / 1e6, device_ms))
         on_step()
     return out

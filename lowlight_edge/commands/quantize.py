@@ -32,8 +32,8 @@ def register(subparsers) -> None:
                             "--target cpu: U8 activations, S8 weights, what ONNX Runtime's CPU kernels run fastest. "
                             "Calibration ranges are cached and reused for the same model and data. With "
                             "--lpips-budget, the most sensitive layers are kept in float until the LPIPS drift on "
-                            "selection frames (photographs used neither to calibrate nor to validate) is 20% below "
-                            "the budget, a margin for the frames validation then measures it on.")
+                            "selection frames (photographs used neither to calibrate nor to validate) is 40% below "
+                            "the budget, a margin for the other scenes validation then measures it on.")
     _common(int8, default_out="model.int8.onnx", calib_default=None)
     int8.add_argument("--target", choices=("tensorrt", "cpu"), default="tensorrt", help="default tensorrt")
     int8.add_argument("--method", choices=("minmax", "percentile", "entropy"), default="percentile",
@@ -45,7 +45,7 @@ def register(subparsers) -> None:
                       "full-range 8-bit weights of the tensorrt-target graph (measured: LPIPS drift 0.13 instead of "
                       "0.007); costs some accuracy everywhere (default 8)")
     int8.add_argument("--lpips-budget", type=float, default=None, metavar="X",
-                      help="keep the most sensitive layers in float until LPIPS drift <= 0.8 X on the selection frames")
+                      help="keep the most sensitive layers in float until LPIPS drift <= 0.6 X on the selection frames")
     int8.add_argument("--holdout", type=int, default=2, metavar="N",
                       help="synthetic selection frames for --lpips-budget (default 2)")
     int8.add_argument("--calib-cache", type=Path, default=None, metavar="FILE",

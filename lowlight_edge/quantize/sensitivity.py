@@ -30,7 +30,7 @@ from lowlight_edge.raw.scenes import SELECTION_IMAGES
 
 # The fallback stops at this fraction of the budget on the selection frames: it is checked on other frames
 # (validation) afterwards, where the same layers drift differently.
-SELECTION_MARGIN = 0.8
+SELECTION_MARGIN = 0.6
 
 
 @dataclass

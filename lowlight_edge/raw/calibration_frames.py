@@ -14,7 +14,7 @@ import numpy as np
 from lowlight_edge.errors import InputError
 from lowlight_edge.fileio.inputs import is_regular_file
 from lowlight_edge.raw import datasets
-from lowlight_edge.raw.scenes import TRAIN_IMAGES
+from lowlight_edge.raw.scenes import CALIBRATION_IMAGES
 
 
 def fit_shape(packed: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -38,9 +38,9 @@ def iter_packed(source: str, seed: int = 0) -> Iterator[tuple[str, np.ndarray]]:
             n = int(source.split(":", 1)[1])
         except ValueError:
             raise InputError(f"calibration source {source!r}: use synthetic:N with N a whole number") from None
-        # training photographs, never the held-out ones that validate measures drift on
+        # calibration photographs: never the selection or held-out ones (raw/scenes.py)
 
-        frames = ((s.name, s.packed) for s in datasets.synthetic_samples(n, seed=seed, names=TRAIN_IMAGES))
+        frames = ((s.name, s.packed) for s in datasets.synthetic_samples(n, seed=seed, names=CALIBRATION_IMAGES))
     else:
         path = Path(source)
         if path.is_file() and path.suffix.lower() == ".txt":
