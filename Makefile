@@ -64,7 +64,16 @@ $(CUDA_BINDINGS): | $(STAMP)
 	done
 	@touch $@
 
-test-data: $(LPIPS_WEIGHTS) $(LPIPS_WHEEL) $(TRT_BINDINGS) $(CUDA_BINDINGS)
+# pycuda's source archive, fetched as bytes with a pinned sha256 and never built (it has no wheels): the pycuda
+# backend's names are checked against it (tests/test_pycuda_api.py)
+PYCUDA_SDIST  := .cache/sources/pycuda-2026.1.tar.gz
+$(PYCUDA_SDIST): | $(STAMP)
+	@mkdir -p $(dir $@)
+	$(PY) -c "from pathlib import Path; from lowlight_edge.fileio.package_index import find_file, index_url, download_verified; \
+	download_verified(find_file(index_url(), 'pycuda', '$(notdir $@)'), \
+	'759516160628ba06f32ce7e563e3f5b9214691dc9528a03ea99ea1073f4e14ba', Path('$@'), 8 << 20)"
+
+test-data: $(LPIPS_WEIGHTS) $(LPIPS_WHEEL) $(TRT_BINDINGS) $(CUDA_BINDINGS) $(PYCUDA_SDIST)
 
 # `slow` tests (1000-case fuzz runs) are left to `make test-slow`; a skipped slow test says so in the summary.
 test: $(STAMP) test-data

@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 import torch
 
@@ -49,7 +50,17 @@ def test_attention_gate_multiplies_skip_by_map_in_unit_interval():
     assert alpha.shape == (2, 1, 10, 12)
     assert alpha.min() >= 0 and alpha.max() <= 1
     assert alpha.min() < 0.05 and alpha.max() > 0.95  # really gating, not a constant
-    assert torch.allclose(out, skip * alpha)
+    # the paper's formula written out with numpy from the gate's weights, independent of the module's code:
+    # alpha = sigmoid(psi . relu(W_g g + b_g + W_x x) + b_psi), per pixel
+    w_g, b_g = gate.gate_proj.weight[:, :, 0, 0].detach().numpy(), gate.gate_proj.bias.detach().numpy()
+    w_x, w_psi = gate.skip_proj.weight[:, :, 0, 0].detach().numpy(), gate.psi.weight[0, :, 0, 0].detach().numpy()
+    x, gg = skip.numpy(), g.numpy()
+    hidden = np.maximum(np.einsum("oc,nchw->nohw", w_g, gg) + b_g[None, :, None, None]
+                        + np.einsum("oc,nchw->nohw", w_x, x), 0)
+    logits = np.einsum("o,nohw->nhw", w_psi, hidden) + gate.psi.bias.detach().numpy()[0]
+    expected = 1 / (1 + np.exp(-logits))
+    np.testing.assert_allclose(alpha[:, 0].numpy(), expected, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(out.numpy(), x * expected[:, None], rtol=1e-4, atol=1e-6)
 
 
 def test_discriminator_sees_packed_input_and_rgb():
