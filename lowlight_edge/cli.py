@@ -26,6 +26,7 @@ from lowlight_edge.commands import (
     validate,
     weights,
 )
+from lowlight_edge.commands.common import printable
 from lowlight_edge.errors import LowlightError
 from lowlight_edge.version import __version__
 
@@ -80,7 +81,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _fail(message: str) -> None:
-    print(f"{PROG}: error: {message}", file=sys.stderr)
+    """The one line of error: control characters escaped, an overlong message shortened (commands.common.printable)."""
+    print(printable(f"{PROG}: error: {message}"), file=sys.stderr)
 
 
 def _short(text: str, limit: int = 300) -> str:

@@ -257,3 +257,21 @@ def test_a_disk_that_fills_during_the_write_leaves_nothing(tiny_checkpoint, tmp_
     assert main(["export", str(tiny_checkpoint), "-o", str(out)]) == 2
     assert "disk full" in capsys.readouterr().err.strip().splitlines()[-1]
     assert not out.exists() and not list(tmp_path.rglob("*.partial"))
+
+
+def test_hostile_file_names_reach_the_terminal_escaped_and_short(tmp_path, capsys):
+    """A name with an escape sequence and a newline, and a message a megabyte long, stay one safe line each."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    hostile = folder / ("red\x1b[31m\nline_00_0.1s.dng")
+    hostile.write_bytes(b"II*\x00" + b"\xff" * 64)
+    assert main(["enhance", str(folder), "-o", str(tmp_path / "out"), "--ratio", "100", "--backend", "ort-cpu",
+                 "--model", str(tmp_path / "missing.onnx")]) == 2  # refused: no model; the name is not printed yet
+    assert main(["inspect", str(hostile)]) == 2
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and "red\\x1b[31m\\nline" in err
+    assert all(line.startswith("lowlight-edge: error:") for line in err.strip().splitlines())
+    huge = tmp_path / ("n" * 200)
+    assert main(["inspect", str(huge) + "/" + "x" * 1_000_000]) == 2
+    line = capsys.readouterr().err.strip()
+    assert "\n" not in line and len(line) <= 2000 and "characters cut" in line
