@@ -151,7 +151,7 @@ def test_png_files_decode_to_the_pixels_written_in_8_and_16_bits(tmp_path):
         assert np.array_equal(np.rint(back * ((1 << bits) - 1)).astype(dtype), pixels)
 
 
-def test_a_run_where_every_file_fails_leaves_nothing_and_says_so_in_one_line_each(tmp_path, capsys):
+def test_a_run_where_every_file_fails_leaves_nothing_and_says_so_in_one_line_each(default_onnx, tmp_path, capsys):
     import bad_files
 
     folder = tmp_path / "bad"
@@ -161,16 +161,10 @@ def test_a_run_where_every_file_fails_leaves_nothing_and_says_so_in_one_line_eac
     bad_files.zero_byte(folder, "empty_00_0.1s.dng")
     out = tmp_path / "out" / "nested"
     assert main(["enhance", str(folder), "-o", str(out), "--ratio", "100", "--backend", "ort-cpu",
-                 "--model", str(_default_onnx_of(tmp_path))]) == 2
+                 "--model", str(default_onnx)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     errors = [line for line in err if "error:" in line]
     assert len(errors) == 2 and err[-1] == "all 2 file(s) failed; nothing was written"
     assert not any("Unexpected end of file" in line for line in err)  # LibRaw's own message stays out
     assert not (tmp_path / "out").exists()  # not even an empty folder
 
-
-def _default_onnx_of(tmp_path):
-    from lowlight_edge.export.onnx_export import export_onnx
-    from lowlight_edge.weights import default_model
-
-    return export_onnx(default_model(), tmp_path / "m.onnx").output

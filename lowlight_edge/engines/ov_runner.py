@@ -107,7 +107,7 @@ class OpenVinoRunner(Runner):
         if shape not in self._requests:  # one request per shape: creating one per call costs every call
             self._requests[shape] = compiled.create_infer_request()
         request = self._requests[shape]
-        request.infer(packed.arrays() if self.pipeline is not None else {0: packed})
+        request.infer(self._feed(packed))
         out = request.get_output_tensor(0).data
         return np.array(out, dtype=out.dtype if self.pipeline is not None else np.float32, copy=True)
 
@@ -116,14 +116,17 @@ class OpenVinoRunner(Runner):
         `infer()` alone, like ONNX Runtime's IO binding."""
         self.check_input(packed)
         request = self._compiled_for(_shape_key(packed)).create_infer_request()
-        feed = packed.arrays() if self.pipeline is not None else {self._model.inputs[0].get_any_name(): packed}
-        for name, array in feed.items():
+        for name, array in self._feed(packed).items():
             request.set_tensor(name, self._ov.Tensor(np.ascontiguousarray(array), shared_memory=True))
 
         def call() -> None:  # returns nothing: a returned number would be read as device time
             request.infer()
 
         return call
+
+    def _feed(self, x: np.ndarray | PipelineFeed) -> dict[str, np.ndarray]:
+        """Input tensors by name: a pipeline frame's five, or the packed batch."""
+        return x.arrays() if self.pipeline is not None else {self._model.inputs[0].get_any_name(): x}
 
     def settings(self) -> list[str]:
         threads = f"{self.threads} threads" if self.threads else "OpenVINO's thread choice"

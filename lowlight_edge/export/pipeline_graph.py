@@ -68,15 +68,18 @@ class _Builder:
         self.tail: list[onnx.NodeProto] = []
         self.constants: list[onnx.TensorProto] = []
         self._count = 0
+        self._made: dict[tuple, str] = {}  # (hint, value, dtype) -> the initializer already made for it
 
     def name(self, hint: str) -> str:
         self._count += 1
         return f"{PREFIX}{hint}_{self._count}"
 
     def const(self, hint: str, value, dtype) -> str:
-        name = self.name(hint)
-        self.constants.append(numpy_helper.from_array(np.asarray(value, dtype=dtype), name))
-        return name
+        key = (hint, np.asarray(value, dtype=dtype).tobytes(), np.dtype(dtype).str, np.shape(value))
+        if key not in self._made:  # one initializer per constant, however many nodes read it
+            self._made[key] = self.name(hint)
+            self.constants.append(numpy_helper.from_array(np.asarray(value, dtype=dtype), self._made[key]))
+        return self._made[key]
 
     def op(self, op_type: str, inputs: list[str], hint: str, out: str | None = None, tail: bool = False, **attrs) -> str:
         out = out or self.name(hint)

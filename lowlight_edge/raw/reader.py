@@ -33,17 +33,24 @@ def read_raw(path: Path) -> RawFrame:
         frame = read_plain_dng(path)
         if frame is not None:
             return frame
-    with open_raw(path) as raw:
+    with _libraw(path) as raw:
         return _frame_from(raw, path)
 
 
 @contextlib.contextmanager
 def open_raw(path: Path) -> Iterator:
     """rawpy.imread with every LibRaw failure turned into one clear InputError."""
-    import rawpy
-
     path = Path(path)
     _check_file(path)
+    with _libraw(path) as raw:
+        yield raw
+
+
+@contextlib.contextmanager
+def _libraw(path: Path) -> Iterator:
+    """LibRaw on a file already checked (`_check_file`), its failures as one InputError each."""
+    import rawpy
+
     try:
         # LibRaw prints its own complaints on stderr; the error raised below says what went wrong in one line
         with quiet_stderr(), rawpy.imread(str(path)) as raw:
