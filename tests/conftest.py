@@ -75,3 +75,15 @@ def default_onnx(tmp_path_factory):
     with OrtRunner(path) as runner:
         assert responsive(runner.infer), "the closeness tests' reference model must respond to its input"
     return path
+
+
+@pytest.fixture(scope="session")
+def lpips_weights():
+    """The cached LPIPS weight file (`make test` fetches it), or a skip naming how to get it."""
+    from lowlight_edge.errors import InputError
+    from lowlight_edge.metrics.lpips_weights import resolve
+
+    try:
+        return resolve()
+    except InputError as exc:
+        pytest.skip(f"{exc} (make test provisions them)")

@@ -63,3 +63,61 @@ def test_the_bundled_model_still_loads_under_the_same_limit(tmp_path):
 
     done = _export(default_model(), tmp_path)
     assert done.returncode == 0, done.stderr[-1000:]
+
+
+def _declare_unpacked_size(path, size: int) -> None:
+    """Patch every zip header of `path` to declare `size` unpacked bytes for its first member (a forged bomb:
+    the file stays small, the loader would allocate what the header says)."""
+    import struct
+    import zipfile
+
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as archive:
+        first = archive.infolist()[0]
+    struct.pack_into("<I", data, first.header_offset + 22, size)  # local file header: uncompressed size
+    central = data.find(b"PK\x01\x02")
+    struct.pack_into("<I", data, central + 24, size)  # central directory: uncompressed size
+    path.write_bytes(bytes(data))
+
+
+def _state_dict_archive(path, compression: int):
+    """A real `torch.save` state dict, re-packed with `compression`."""
+    import zipfile
+
+    plain = path.with_suffix(".plain.pt")
+    torch.save({"encoders.0.0.weight": torch.zeros(16, 4, 3, 3)}, plain)
+    with zipfile.ZipFile(plain) as source, zipfile.ZipFile(path, "w", compression) as target:
+        for member in source.infolist():
+            target.writestr(member.filename, source.read(member))
+    return path
+
+
+@pytest.mark.parametrize("how", ["deflated, inflating to 64 MiB", "header declaring 2 GiB"])
+def test_a_pt_zip_bomb_is_refused_before_torch_unpacks_it(tmp_path, how):
+    import zipfile
+
+    path = _state_dict_archive(tmp_path / "bomb.pt", zipfile.ZIP_DEFLATED)
+    if how.startswith("deflated"):
+        with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("archive/data/999", bytes(64 * 2**20))  # 64 MiB of zeros in ~64 KB
+    else:
+        _declare_unpacked_size(path, 2**31)
+    assert path.stat().st_size < 2**20
+    done = _export(path, tmp_path)
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr[-500:]
+    assert "unpacked bytes" in lines[-1] and "refused" in lines[-1]
+    assert not (tmp_path / "m.onnx").exists()
+
+
+def test_a_stored_pt_archive_passes_the_check_and_the_limit_applies(tmp_path, monkeypatch):
+    import zipfile
+
+    from lowlight_edge.errors import InputError
+    from lowlight_edge.fileio.limits import check_torch_archive
+
+    path = _state_dict_archive(tmp_path / "ok.pt", zipfile.ZIP_STORED)
+    check_torch_archive(path, "checkpoint")  # what torch.save writes passes
+    monkeypatch.setenv("LOWLIGHT_EDGE_MAX_UNPACKED_BYTES", "100")
+    with pytest.raises(InputError, match="more than the 100 allowed"):
+        check_torch_archive(path, "checkpoint")

@@ -71,3 +71,44 @@ def test_a_special_calibration_cache_is_refused_before_the_quantizer_writes_to_i
                 "32x32", "--calib-cache", cache)
     assert done.returncode == 2 and "calibration cache" in done.stderr and "FIFO" in done.stderr
     assert not (tmp_path / "q.onnx").exists()
+
+
+def _linked_folder(tmp_path, name: str, target: Path) -> Path:
+    folder = tmp_path / "scanned"
+    folder.mkdir(exist_ok=True)
+    (folder / name).symlink_to(target)
+    return folder
+
+
+@pytest.mark.parametrize("name, argv", [
+    ("10001_00_0.1s.dng", lambda folder, t: ["enhance", folder, "-o", t / "png"]),
+    ("frame.npy", lambda folder, t: ["quantize", "int8", t / "m.onnx", "-o", t / "q.onnx", "--calib", folder]),
+])
+def test_a_link_leading_out_of_a_scanned_folder_is_refused_in_one_line(tmp_path, tiny_onnx, name, argv):
+    secret = tmp_path / "elsewhere" / name
+    secret.parent.mkdir()
+    np.save(secret.with_suffix(".npy"), np.zeros((4, 16, 16), np.float32))
+    secret.with_suffix(".npy").rename(secret)
+    (tmp_path / "m.onnx").write_bytes(tiny_onnx.read_bytes())
+    folder = _linked_folder(tmp_path, name, secret)
+    done = _cli(*argv(folder, tmp_path))
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "leads outside" in lines[-1] and "refused" in lines[-1]
+    assert not (tmp_path / "png").exists() and not (tmp_path / "q.onnx").exists()
+
+
+def test_links_inside_a_scanned_folder_and_links_named_directly_are_followed(tmp_path):
+    from lowlight_edge.engines.enhance import collect_inputs
+
+    folder = tmp_path / "scanned"
+    folder.mkdir()
+    (folder / "real").mkdir()
+    original = folder / "real" / "10001_00_0.1s.dng"
+    original.write_bytes(b"x")
+    (folder / "10002_00_0.1s.dng").symlink_to(original)
+    outside = tmp_path / "10003_00_0.1s.dng"
+    outside.write_bytes(b"x")
+    direct = tmp_path / "named.dng"
+    direct.symlink_to(outside)
+    assert collect_inputs([folder, direct]) == [folder / "10002_00_0.1s.dng", direct]

@@ -69,6 +69,9 @@ def load_document(path: Path) -> dict:
         raise InputError(f"{path} is not a readable benchmark JSON file ({exc})") from exc
     if not isinstance(doc, dict) or doc.get("schema") not in READABLE_SCHEMAS or not isinstance(doc.get("records"), list):
         raise InputError(f"{path} is not a lowlight-edge benchmark result (schema {SCHEMA} expected)")
+    from lowlight_edge.bench.record_check import check_document  # it imports VIEWS from here
+
+    check_document(doc, path)
     return doc
 
 

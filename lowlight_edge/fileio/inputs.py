@@ -2,6 +2,10 @@
 
 A FIFO, a device or a folder named like a model would make a read block forever or fail deep inside a library;
 `regular_file` looks first (stat, which follows symlinks to what they name) and answers in one line.
+
+Symbolic links, one policy: a file the user names may be a link (they chose it). A file found by scanning a
+folder (`scan_folder`) or listed in a SID list must resolve inside that folder or dataset root: a link that
+leads elsewhere is refused in one line, so a folder cannot make the tool read what its user never pointed at.
 """
 
 import os
@@ -33,6 +37,26 @@ def regular_file(path: Path, what: str = "file", error: type[InputError] = Input
         kind = _KINDS.get(stat.S_IFMT(mode), "not a regular file")
         raise error(f"{what} {path} is {kind}, not a regular file; refusing to read it")
     return path
+
+
+def inside(root: Path, path: Path, where: str) -> Path:
+    """`path` resolved (links followed) when it stays inside `root`; else one InputError naming `where`."""
+    resolved = Path(path).resolve()
+    if not resolved.is_relative_to(Path(root).resolve()):
+        raise InputError(f"{where}: {Path(path).name!r} leads outside {root} (to {resolved}); refused: links in "
+                         "scanned folders must stay inside them (name the file directly to use it)")
+    return resolved
+
+
+def scan_folder(folder: Path, suffixes: set[str] | tuple[str, ...], pattern: str = "*") -> list[Path]:
+    """Regular files of `folder` matching `pattern` with one of `suffixes` (lower case), sorted; links leading
+    outside the folder are refused (see the module's policy), special files passed over."""
+    folder = Path(folder)
+    found = sorted(p for p in folder.glob(pattern) if p.suffix.lower() in suffixes and is_regular_file(p))
+    for path in found:
+        if path.is_symlink():
+            inside(folder, path, f"folder {folder}")
+    return found
 
 
 def is_regular_file(path: Path) -> bool:

@@ -22,12 +22,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from lowlight_edge.metrics.lpips_weights import ALEXNET_CONVS as _CONVS
 from lowlight_edge.metrics.lpips_weights import FEATURE_INDICES, load_state, resolve
 
 SHIFT = (-0.030, -0.088, -0.188)
 SCALE = (0.458, 0.448, 0.450)
-# (in, out, kernel, stride, padding) of AlexNet's five convolutions
-_CONVS = ((3, 64, 11, 4, 2), (64, 192, 5, 1, 2), (192, 384, 3, 1, 1), (384, 256, 3, 1, 1), (256, 256, 3, 1, 1))
 
 
 class LPIPS(nn.Module):

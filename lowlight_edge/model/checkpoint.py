@@ -17,6 +17,7 @@ from lowlight_edge.errors import CheckpointError, InputError
 from lowlight_edge.fileio.atomic import atomic_output
 from lowlight_edge.fileio.hashing import sha256_file
 from lowlight_edge.fileio.inputs import regular_file
+from lowlight_edge.fileio.limits import check_torch_archive
 from lowlight_edge.model.config import GeneratorConfig
 
 SAFETENSORS_SUFFIXES = (".safetensors",)
@@ -124,6 +125,7 @@ def _read_torch_pickle(path: Path):
     import pickle
 
     torch = require("torch", "loading a .pt checkpoint")
+    check_torch_archive(path, "checkpoint")
     try:
         obj = torch.load(str(path), map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:

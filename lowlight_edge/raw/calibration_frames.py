@@ -12,7 +12,7 @@ from typing import Iterator
 import numpy as np
 
 from lowlight_edge.errors import InputError
-from lowlight_edge.fileio.inputs import is_regular_file
+from lowlight_edge.fileio.inputs import scan_folder
 from lowlight_edge.raw import datasets
 from lowlight_edge.raw.scenes import CALIBRATION_IMAGES
 
@@ -64,11 +64,13 @@ def iter_packed(source: str, seed: int = 0) -> Iterator[tuple[str, np.ndarray]]:
 
 
 def _npy_frames(folder: Path) -> Iterator[tuple[str, np.ndarray]]:
-    for path in sorted(p for p in folder.glob("*.npy") if is_regular_file(p)):
+    for path in scan_folder(folder, {".npy"}):
         try:
             array = np.load(path, allow_pickle=False)
         except (ValueError, OSError) as exc:
             raise InputError(f"{path} is not a readable .npy array ({exc})") from exc
+        if array.dtype.kind not in "fiu":
+            raise InputError(f"{path} holds {array.dtype} values; packed frames are numbers (float32)")
         if array.ndim == 4 and array.shape[0] == 1:
             array = array[0]
         if array.ndim != 3 or array.shape[0] != 4:

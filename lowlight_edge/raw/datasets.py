@@ -13,7 +13,7 @@ from typing import Iterator
 import numpy as np
 
 from lowlight_edge.errors import InputError
-from lowlight_edge.fileio.inputs import is_regular_file
+from lowlight_edge.fileio.inputs import inside, scan_folder
 from lowlight_edge.fileio.png import read_png
 from lowlight_edge.raw.frame import RawFrame
 from lowlight_edge.raw.ratio import resolve_ratio
@@ -39,7 +39,7 @@ def raw_files_in(folder: Path) -> list[Path]:
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError(f"folder not found: {folder}")
-    files = sorted(p for p in folder.iterdir() if is_regular_file(p) and p.suffix.lower() in RAW_SUFFIXES)
+    files = scan_folder(folder, RAW_SUFFIXES)
     if not files:
         raise InputError(f"no RAW files ({', '.join(sorted(RAW_SUFFIXES))}) in folder {folder}")
     return files
@@ -82,10 +82,10 @@ def synthetic_samples(count: int, seed: int = 0, names: tuple[str, ...] | None =
 def _truth_beside(path: Path) -> Path | None:
     match = _SCENE.match(path.stem)
     if not match:
-        candidate = path.with_suffix(".png")
-        return candidate if candidate.is_file() else None
-    found = sorted(path.parent.glob(f"{match.group(1)}_*s.png"))
-    return found[0] if found else None
+        found = [path.with_suffix(".png")] if path.with_suffix(".png").is_file() else []
+    else:
+        found = sorted(path.parent.glob(f"{match.group(1)}_*s.png"))
+    return inside(path.parent, found[0], f"ground truth beside {path.name}") if found else None
 
 
 def _crop_truth(truth: np.ndarray, packed: np.ndarray) -> np.ndarray:

@@ -44,6 +44,8 @@ def parse_sid_list(list_file: Path, root: Path | None = None) -> list[SidPair]:
 def _parse_line(line: str, number: int, list_file: Path, root: Path) -> SidPair:
     fields = line.split()
     where = f"{list_file}:{number}"
+    if "\x00" in line:
+        raise InputError(f"{where}: the line holds a NUL byte; not a SID list")
     if len(fields) < 2:
         raise InputError(f"{where}: expected 'SHORT LONG [ISO] [F]', got {line.strip()[:80]!r}")
     short, long = (_inside(root, f, where) for f in fields[:2])

@@ -1,0 +1,57 @@
+"""Inputs checked at their boundary (issue #19 item 7): each would otherwise fail deep inside a library."""
+
+import numpy as np
+import pytest
+
+from lowlight_edge.errors import InputError
+
+
+def test_a_nul_byte_in_a_sid_list_is_one_line(tmp_path):
+    from lowlight_edge.raw.sid import parse_sid_list
+
+    good = "./Sony/short/10003_00_0.04s.ARW ./Sony/long/10003_00_10s.ARW ISO200 F9\n"
+    (tmp_path / "good.txt").write_text(good)
+    (tmp_path / "bad.txt").write_text(good.replace(".ARW ", ".ARW\x00 ", 1))
+    assert len(parse_sid_list(tmp_path / "good.txt")) == 1  # the same line without the NUL is read
+    with pytest.raises(InputError, match="bad.txt:1: the line holds a NUL byte"):
+        parse_sid_list(tmp_path / "bad.txt")
+
+
+@pytest.mark.parametrize("array, accepted", [
+    (np.zeros((4, 8, 8), np.float32), True),
+    (np.array(["abc"] * 4), False),
+    (np.zeros((4, 8, 8), dtype=[("a", "f4"), ("b", "i4")]), False),
+    (np.zeros((4, 8, 8), complex), False),
+])
+def test_npy_calibration_frames_must_hold_numbers(tmp_path, array, accepted):
+    from lowlight_edge.raw.calibration_frames import iter_packed
+
+    np.save(tmp_path / "a.npy", array)
+    if accepted:
+        assert [name for name, _ in iter_packed(str(tmp_path))] == ["a.npy"]
+    else:
+        with pytest.raises(InputError, match="packed frames are numbers"):
+            list(iter_packed(str(tmp_path)))
+
+
+def test_lpips_refuses_images_its_network_cannot_see(lpips_weights):
+    from lowlight_edge.metrics.lpips_backend import TorchLpips
+
+    metric = TorchLpips(lpips_weights)
+    small, ok = np.zeros((30, 40, 3), np.float32), np.zeros((31, 31, 3), np.float32)
+    assert metric(ok, ok)[0] == pytest.approx(0.0, abs=1e-6)
+    with pytest.raises(InputError, match="at least 31x31 pixels.*got 40x30"):
+        metric(small, small)
+
+
+def test_lpips_weights_of_the_wrong_shape_are_named(tmp_path, lpips_weights):
+    from safetensors.numpy import load_file, save_file
+
+    from lowlight_edge.metrics.lpips_weights import load_state
+
+    state = load_file(str(lpips_weights))
+    assert load_state(lpips_weights).keys() == state.keys()  # the real file passes
+    state["lin0.weight"] = np.zeros((1, 32, 1, 1), np.float32)
+    save_file(state, str(tmp_path / "wrong.safetensors"))
+    with pytest.raises(InputError, match=r"lin0.weight is float32 \[1, 32, 1, 1\], expected .* \[1, 64, 1, 1\]"):
+        load_state(tmp_path / "wrong.safetensors")
