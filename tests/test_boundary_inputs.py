@@ -55,3 +55,19 @@ def test_lpips_weights_of_the_wrong_shape_are_named(tmp_path, lpips_weights):
     save_file(state, str(tmp_path / "wrong.safetensors"))
     with pytest.raises(InputError, match=r"lin0.weight is float32 \[1, 32, 1, 1\], expected .* \[1, 64, 1, 1\]"):
         load_state(tmp_path / "wrong.safetensors")
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda torch: {1: torch.zeros(3)}, "state-dict key '1' is a int"),
+    (lambda torch: {("a",): torch.zeros(1)}, "is a tuple, not a tensor name"),
+    (lambda torch: {"encoders.0.0.weight": torch.zeros(16, 4, 3, 3).to_sparse()}, "is torch.sparse_coo on cpu"),
+    (lambda torch: {"encoders.0.0.weight": torch.empty(16, 4, 3, 3, device="meta")}, "is torch.strided on meta"),
+])
+def test_odd_state_dict_keys_and_tensors_are_one_line(tmp_path, make, message):
+    torch = pytest.importorskip("torch")
+    from lowlight_edge.errors import CheckpointError
+    from lowlight_edge.model.checkpoint import load_generator
+
+    torch.save(make(torch), tmp_path / "odd.pt")
+    with pytest.raises(CheckpointError, match=message.replace("(", r"\(")):
+        load_generator(tmp_path / "odd.pt")

@@ -142,10 +142,20 @@ def _read_torch_pickle(path: Path):
         if isinstance(obj.get(key), dict):
             obj = obj[key]
             break
+    odd_keys = [k for k in obj if not isinstance(k, str)]
+    if odd_keys:
+        raise CheckpointError(f"{path}: state-dict key {str(odd_keys[0])[:60]!r} is a {type(odd_keys[0]).__name__}, "
+                              "not a tensor name")
     state = {k.removeprefix("module."): v for k, v in obj.items() if k != "config"}
     non_tensors = [k for k, v in state.items() if not isinstance(v, torch.Tensor)]
     if non_tensors:
         raise CheckpointError(f"{path}: entry {non_tensors[0]!r} is not a tensor")
+    # sparse, quantized-layout or meta tensors would fail (or stay empty) deep inside load_state_dict
+    odd = [(k, v) for k, v in state.items() if v.layout != torch.strided or v.device.type not in ("cpu",)]
+    if odd:
+        name, tensor = odd[0]
+        raise CheckpointError(f"{path}: tensor {name!r} is {tensor.layout} on {tensor.device}; only dense tensors "
+                              "with their data are accepted")
     config = GeneratorConfig.from_dict(config_dict) if config_dict else infer_config(state, path)
     return state, config, {"format": "torch-state-dict"}
 
