@@ -71,3 +71,58 @@ def test_odd_state_dict_keys_and_tensors_are_one_line(tmp_path, make, message):
     torch.save(make(torch), tmp_path / "odd.pt")
     with pytest.raises(CheckpointError, match=message.replace("(", r"\(")):
         load_generator(tmp_path / "odd.pt")
+
+
+@pytest.fixture(scope="module")
+def external_model(tmp_path_factory, tiny_onnx):
+    """The tiny model with its largest weight moved to `w.bin`, and a writer of variants of its data fields."""
+    import onnx
+
+    folder = tmp_path_factory.mktemp("external")
+    source = onnx.load(str(tiny_onnx))
+    weight = max(source.graph.initializer, key=lambda t: len(t.raw_data))
+    (folder / "w.bin").write_bytes(weight.raw_data)
+
+    def variant(name: str, **fields) -> "Path":
+        model = onnx.ModelProto()
+        model.CopyFrom(source)
+        tensor = next(t for t in model.graph.initializer if t.name == weight.name)
+        size = len(tensor.raw_data)
+        tensor.ClearField("raw_data")
+        tensor.data_location = onnx.TensorProto.EXTERNAL
+        for key, value in {"location": "w.bin", "offset": "0", "length": str(size), **fields}.items():
+            entry = tensor.external_data.add()
+            entry.key, entry.value = key, value
+        path = folder / f"{name}.onnx"
+        path.write_bytes(model.SerializeToString())
+        return path
+
+    return variant
+
+
+@pytest.mark.parametrize("fields, message", [
+    ({}, None),
+    ({"location": "../../../etc/passwd"}, "outside the model's folder; refused"),
+    ({"location": "/etc/passwd"}, "outside the model's folder; refused"),
+    ({"location": "nope.bin"}, "external data file of nope_bin.onnx not found"),
+    ({"location": "."}, "is a folder, not a regular file"),
+    ({"length": str(2**40)}, "asks for bytes 0..1,099,511,627,776 of a"),
+    ({"offset": "-5"}, "asks for bytes -5.."),
+    ({"offset": "abc"}, "not a whole number"),
+])
+@pytest.mark.parametrize("command", ["check", "quantize"])
+def test_hostile_external_data_fields_are_one_line_in_check_and_quantize(external_model, tmp_path, capsys, command,
+                                                                          fields, message):
+    from lowlight_edge.cli import main
+
+    name = "_".join(f"{k}-{v}" for k, v in fields.items()).replace("/", "").replace(".", "_") or "ok"
+    path = external_model("nope_bin" if fields.get("location") == "nope.bin" else name[:40], **fields)
+    argv = ["check", str(path)] if command == "check" else ["quantize", "fp16", str(path), "-o",
+                                                           str(tmp_path / "q.onnx"), "--calib", "synthetic:1"]
+    code = main(argv)
+    err = capsys.readouterr().err.strip().splitlines()
+    if message is None:  # the same file with honest fields is read
+        assert code == 0, err
+    else:
+        assert code == 2 and message in err[-1], err
+        assert not (tmp_path / "q.onnx").exists()

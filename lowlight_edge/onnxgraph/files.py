@@ -44,6 +44,41 @@ def validate_onnx_file(path: Path) -> onnx.ModelProto:
     if path.stat().st_size == 0:
         raise ModelError(f"ONNX file {path} is empty (0 bytes)")
     try:
-        return onnx.load(str(path), load_external_data=False)
+        model = onnx.load(str(path), load_external_data=False)
     except Exception as exc:  # protobuf DecodeError and friends
         raise ModelError(f"{path} is not a valid ONNX model (truncated or corrupt: {str(exc).splitlines()[0][:200]})") from exc
+    check_external_data(model, path)
+    return model
+
+
+def _tensors(graph: onnx.GraphProto):
+    """Every tensor a graph stores: initializers and node attributes, subgraphs included."""
+    yield from graph.initializer
+    for node in graph.node:
+        for attribute in node.attribute:
+            if attribute.HasField("t"):
+                yield attribute.t
+            yield from attribute.tensors
+            for sub in ([attribute.g] if attribute.HasField("g") else []) + list(attribute.graphs):
+                yield from _tensors(sub)
+
+
+def check_external_data(model: onnx.ModelProto, path: Path) -> None:
+    """External-data fields are untrusted: each must name a regular file inside the model's folder and a byte
+    range that file holds. One line for the first that does not, before onnx or a runtime reads any."""
+    folder = Path(path).parent.resolve()
+    for tensor in _tensors(model.graph):
+        if not uses_external_data(tensor):
+            continue
+        info = {entry.key: entry.value for entry in tensor.external_data}
+        where = f"{path}: the external data of tensor {tensor.name[:80]!r}"
+        location = info.get("location", "")
+        if not location or Path(location).is_absolute() or not (folder / location).resolve().is_relative_to(folder):
+            raise ModelError(f"{where} is at {location[:200]!r}, outside the model's folder; refused")
+        size = regular_file(folder / location, f"external data file of {Path(path).name}", ModelError).stat().st_size
+        try:
+            offset, length = int(info.get("offset", "0")), int(info.get("length", str(size - int(info.get("offset", "0")))))
+        except ValueError:
+            raise ModelError(f"{where} has an offset or length that is not a whole number") from None
+        if offset < 0 or length < 0 or offset + length > size:
+            raise ModelError(f"{where} asks for bytes {offset:,}..{offset + length:,} of a {size:,}-byte file; refused")
