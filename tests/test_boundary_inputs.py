@@ -83,7 +83,7 @@ def external_model(tmp_path_factory, tiny_onnx):
     weight = max(source.graph.initializer, key=lambda t: len(t.raw_data))
     (folder / "w.bin").write_bytes(weight.raw_data)
 
-    def variant(name: str, **fields) -> "Path":
+    def variant(name: str, **fields):
         model = onnx.ModelProto()
         model.CopyFrom(source)
         tensor = next(t for t in model.graph.initializer if t.name == weight.name)
