@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import tifffile
 
+from lowlight_edge.errors import InputError
 from lowlight_edge.raw.cfa import PHASES
 from lowlight_edge.raw.dng import write_dng
 from lowlight_edge.raw.dng_plain import read_plain_dng
@@ -58,4 +59,15 @@ def test_a_file_tifffile_cannot_parse_goes_to_libraw_for_its_error(tmp_path):
     path.write_bytes(b"II*\x00" + b"\xff" * 64)
     assert read_plain_dng(path) is None
     with pytest.raises(Exception, match="junk.dng"):
+        read_raw(path)
+
+
+def test_a_small_dng_claiming_a_large_frame_is_declined_before_anything_is_allocated(tmp_path):
+    path = _tagged_dng(tmp_path / "claims.dng", [])
+    assert read_plain_dng(path) is not None  # control: the honest file is read directly
+    with tifffile.TiffFile(path, mode="r+") as tif:  # now claim 10000 x 10000 (100 Mpx, under the pixel limit)
+        tif.pages[0].tags[256].overwrite(10000)
+        tif.pages[0].tags[257].overwrite(10000)
+    assert path.stat().st_size < 4096 and read_plain_dng(path) is None
+    with pytest.raises(InputError, match="claims.dng is truncated or corrupt"):
         read_raw(path)

@@ -73,6 +73,8 @@ def _frame(path: Path, first, page) -> RawFrame | None:
         return None
     height, width = int(tags.valueof(257)), int(tags.valueof(256))
     check_pixels(width, height, path)
+    if not _strips_fit(page, width * height * 2, path.stat().st_size):
+        return None  # a small file claiming a large frame: LibRaw's reader gives the one-line error
     white = float(tags.valueof(WHITE_LEVEL, 65535))
     bayer = crop_even(page.asarray())
     if bayer.dtype != np.uint16 or bayer.ndim != 2 or bayer.size == 0:
@@ -115,3 +117,11 @@ def _exposure(first) -> float | None:
         return None
     seconds = float(np.float32(value[0] / value[1]))  # LibRaw keeps it as a float32: the same ratio either way
     return seconds if seconds > 0 else None
+
+
+def _strips_fit(page, frame_bytes: int, file_bytes: int) -> bool:
+    """The uncompressed strips or tiles hold the whole frame and lie inside the file: nothing is allocated for a
+    frame the file cannot contain."""
+    offsets, counts = page.dataoffsets, page.databytecounts
+    return (len(offsets) == len(counts) > 0 and sum(counts) >= frame_bytes
+            and all(0 <= o and o + c <= file_bytes for o, c in zip(offsets, counts)))
