@@ -39,7 +39,9 @@ def add_threads(parser: argparse.ArgumentParser) -> None:
 def add_tiling(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-tile", type=int, default=None, metavar="N",
                         help="run frames larger than NxN packed pixels (2N x 2N output) as overlapping tiles, blended "
-                        "seamlessly, to bound memory (e.g. 512 on a 4-8 GB Jetson); a multiple of 16; default: whole frame")
+                        "seamlessly, to bound memory (e.g. 512 on a 4-8 GB Jetson); a multiple of 16; default: whole frame (enhance "
+                        "with an ONNX model on a CPU runtime: whole frame unless its estimated activations would not "
+                        "fit half the free memory, then the largest tile that does)")
     parser.add_argument("--tile-overlap", type=int, default=64, metavar="N",
                         help="packed pixels shared by neighbouring tiles (default 64; a multiple of 16)")
 

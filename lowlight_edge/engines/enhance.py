@@ -11,12 +11,13 @@ Example::
 
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
-from lowlight_edge.engines.backends import fastest_backend
+from lowlight_edge.engines.backends import fastest_backend, get_backend, model_kind
 from lowlight_edge.engines.frame import check_bits, frame_pixels
+from lowlight_edge.engines.memory_plan import plan_tiles
 from lowlight_edge.engines.options import RunnerOptions
 from lowlight_edge.engines.select import open_runner
 from lowlight_edge.errors import InputError, LowlightError
@@ -90,9 +91,28 @@ def enhance(inputs: list[Path], output: Path, model: Path | None = None, backend
             "choose another")
         for reason in passed_over:
             log(f"  not {reason}")
+    options = fit_to_memory(model, backend, options or RunnerOptions(), log)
     with open_runner(model, backend, options) as runner:
         check_bits(runner, bits)
         return _run_all(runner, files, targets, ratio, reference_exposure, bits, force, on_file, log)
+
+
+AUTO_TILE_NOTE_BELOW = 4096  # say so when auto-tiling could touch a camera frame (packed sides up to ~4000)
+
+
+def fit_to_memory(model: Path, backend: str, options: RunnerOptions, log) -> RunnerOptions:
+    """Without --max-tile, an ONNX model on a CPU runtime is tiled where its estimated activations for a frame
+    would not fit half the free memory (engines.memory_plan); checkpoints and GPU runtimes are left as they are."""
+    if options.max_tile or model_kind(model) != "onnx" or get_backend(backend).device != "cpu":
+        return options
+    plan = plan_tiles(model)
+    if plan is None:
+        return options
+    if plan.max_tile < AUTO_TILE_NOTE_BELOW:
+        log(f"frames larger than {plan.max_tile}x{plan.max_tile} packed pixels run as tiles: the model holds ~"
+            f"{plan.bytes_per_pixel:.0f} bytes of activations per packed pixel and {plan.available / 2**30:.1f} GiB "
+            "are free (--max-tile sets the tile)")
+    return replace(options, max_tile=plan.max_tile)
 
 
 def _run_all(runner, files: list[Path], targets: list[Path], ratio, reference_exposure, bits: int, force: bool,
