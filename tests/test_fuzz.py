@@ -221,3 +221,132 @@ def test_fuzz_engine_metadata(examples):
 
     case()
     assert seen["accepted"] > 0 and seen["refused"] > 0, seen
+
+
+# --- benchmark results (`report`) -------------------------------------------------------------------------
+
+REAL_RESULT = Path(__file__).resolve().parents[1] / "benchmarks/results/2026-11-27-cpu2core-demo/demo.json"
+
+
+@_both()
+def test_fuzz_report_input(examples):
+    from lowlight_edge.bench.records import load_document, records_from_document
+    from lowlight_edge.bench.report import merge
+
+    valid = json.loads(REAL_RESULT.read_text())
+    path = WORK / "result.json"
+    seen = {"accepted": 0, "refused": 0}
+
+    @settings(max_examples=examples, **FUZZ)
+    @given(st.lists(st.integers(0, 60), min_size=1, max_size=4), JSON)
+    def case(where, value):
+        path.write_text(json.dumps(_mutate_json(json.loads(json.dumps(valid)), where, value)))
+        try:
+            doc = load_document(path)
+        except LowlightError:
+            seen["refused"] += 1
+            return
+        seen["accepted"] += 1
+        records_from_document(doc)
+        assert "Latency" in merge([path])  # what the check accepts, the report renders
+
+    case()
+    assert seen["accepted"] > 0 and seen["refused"] > 0, seen
+
+
+# --- checkpoint metadata and state-dict keys ---------------------------------------------------------------
+
+CONFIG_FIELD = st.sampled_from(["width", "depth", "in_channels", "upscale", "out_channels", "attention", "x"])
+
+
+@_both()
+def test_fuzz_checkpoint_metadata_and_keys(examples):
+    import torch
+    from safetensors.torch import save_file
+
+    from lowlight_edge.model.checkpoint import load_generator
+
+    path = WORK / "fuzz.safetensors"
+    seen = {"accepted": 0, "refused": 0}
+
+    @settings(max_examples=examples, **FUZZ)
+    @given(st.dictionaries(CONFIG_FIELD, JSON, max_size=6) | JSON, st.lists(st.text(min_size=1, max_size=20),
+                                                                             min_size=1, max_size=3))
+    def case(config, keys):
+        save_file({key: torch.zeros(2) for key in keys}, str(path), metadata={"lowlight_edge.config": json.dumps(config)})
+        try:
+            load_generator(path)
+        except LowlightError:
+            seen["refused"] += 1
+            return
+        seen["accepted"] += 1
+
+    case()
+    assert seen["refused"] > 0, seen  # no random key set is a whole generator
+
+
+# --- PNG headers ---------------------------------------------------------------------------------------
+
+@_both()
+def test_fuzz_png_header(examples):
+    from lowlight_edge.fileio.png import read_png, write_png
+
+    valid = write_png(WORK / "seed.png", np.random.default_rng(0).random((24, 32, 3)), force=True).read_bytes()
+    path = WORK / "case.png"
+    seen = {"accepted": 0, "refused": 0}
+
+    @settings(max_examples=examples, **FUZZ)
+    @given(st.integers(0, 40), st.binary(min_size=1, max_size=12))
+    def case(offset, patch):  # the signature, IHDR (size, depth, colour type) and the start of the data
+        path.write_bytes(valid[:offset] + patch + valid[offset + len(patch):])
+        try:
+            image = read_png(path)
+        except LowlightError:
+            seen["refused"] += 1
+            return
+        seen["accepted"] += 1
+        assert image.ndim == 3 and image.shape[2] == 3
+
+    case()
+    assert seen["refused"] > 0, seen
+
+
+# --- ONNX external-data fields ----------------------------------------------------------------------------
+
+@_both()
+def test_fuzz_onnx_external_data_fields(examples, tiny_onnx):
+    import onnx
+
+    from lowlight_edge.onnxgraph.files import validate_onnx_file
+
+    folder = WORK / "external"
+    folder.mkdir(exist_ok=True)
+    source = onnx.load(str(tiny_onnx))
+    weight = max(source.graph.initializer, key=lambda t: len(t.raw_data))
+    (folder / "w.bin").write_bytes(weight.raw_data)
+    seen = {"accepted": 0, "refused": 0}
+    field_value = st.one_of(st.just("w.bin"), st.text(max_size=30), st.integers(-2**40, 2**40).map(str))
+
+    @settings(max_examples=examples, **FUZZ)
+    @given(st.dictionaries(st.sampled_from(["location", "offset", "length", "checksum"]), field_value, max_size=4))
+    def case(fields):
+        model = onnx.ModelProto()
+        model.CopyFrom(source)
+        tensor = next(t for t in model.graph.initializer if t.name == weight.name)
+        tensor.ClearField("raw_data")
+        tensor.data_location = onnx.TensorProto.EXTERNAL
+        for key, value in {"location": "w.bin", **fields}.items():
+            entry = tensor.external_data.add()
+            entry.key, entry.value = key, value
+        path = folder / "m.onnx"
+        path.write_bytes(model.SerializeToString())
+        try:
+            validate_onnx_file(path)
+        except LowlightError:
+            seen["refused"] += 1
+            return
+        seen["accepted"] += 1
+        onnx.load(str(path))  # what the check accepts, onnx reads
+
+    case()
+    assert seen["accepted"] > 0 and seen["refused"] > 0, seen
