@@ -64,3 +64,19 @@ def test_train_on_a_sid_list(sid_root, tmp_path):
                  "--steps", "2", "--batch", "2", "--patch", "32", "--validate-every", "2"]) == 0
     report = json.loads(out.with_suffix(".json").read_text())
     assert report["data"].startswith("SID list") and report["steps_done"] == 2
+
+
+def test_a_sid_list_is_read_one_line_at_a_time(tmp_path):
+    """A reader that takes 16 pairs checks 16 lines: a broken 17th line (or a million more) is never reached."""
+    from itertools import islice
+
+    from lowlight_edge.errors import InputError
+    from lowlight_edge.raw.sid import count_sid_pairs, iter_sid_list, parse_sid_list
+
+    good = "./Sony/short/10003_00_0.04s.ARW ./Sony/long/10003_00_10s.ARW ISO200 F9\n"
+    path = tmp_path / "list.txt"
+    path.write_text(good * 16 + "../../etc/passwd ./Sony/long/10003_00_10s.ARW\n" + good * 1000)
+    assert len(list(islice(iter_sid_list(path), 16))) == 16
+    assert count_sid_pairs(path) == 1017  # counted without being checked
+    with pytest.raises(InputError, match="list.txt:17: path '../../etc/passwd' leaves the dataset root"):
+        parse_sid_list(path)  # the whole list is still checked by those who read it whole

@@ -23,7 +23,7 @@ from lowlight_edge.machine import environment
 from lowlight_edge.metrics.drift import DEFAULT_BUDGETS, run_drift
 from lowlight_edge.metrics.lpips_backend import load_lpips
 from lowlight_edge.raw import datasets
-from lowlight_edge.raw.sid import parse_sid_list
+from lowlight_edge.raw.sid import count_sid_pairs
 
 SCHEMA = "lowlight-edge.validate/1"
 
@@ -56,7 +56,7 @@ def frame_source(data: Path | None = None, sid: Path | None = None, sid_root: Pa
     if data is not None:
         return datasets.folder_samples(data, ratio), len(datasets.raw_files_in(data))
     if sid is not None:
-        return datasets.sid_samples(sid, sid_root), len(parse_sid_list(sid, sid_root))
+        return datasets.sid_samples(sid, sid_root), count_sid_pairs(sid)
     return datasets.synthetic_samples(synthetic), synthetic
 
 

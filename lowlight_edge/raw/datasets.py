@@ -19,7 +19,7 @@ from lowlight_edge.raw.frame import RawFrame
 from lowlight_edge.raw.ratio import resolve_ratio
 from lowlight_edge.raw.reader import read_raw
 from lowlight_edge.raw.scenes import HELD_OUT_IMAGES, load_image
-from lowlight_edge.raw.sid import ground_truth, parse_sid_list
+from lowlight_edge.raw.sid import ground_truth, iter_sid_list
 from lowlight_edge.raw.synth_frames import write_frames
 
 RAW_SUFFIXES = {".arw", ".dng", ".nef", ".cr2", ".cr3", ".raf", ".orf", ".rw2", ".pef", ".srw", ".nrw", ".raw"}
@@ -57,7 +57,7 @@ def folder_samples(folder: Path, ratio: float | None = None) -> Iterator[Sample]
 
 
 def sid_samples(list_file: Path, root: Path | None = None) -> Iterator[Sample]:
-    for pair in parse_sid_list(list_file, root):
+    for pair in iter_sid_list(list_file, root):
         frame = read_raw(pair.short)
         packed = frame.pack(pair.ratio)
         yield Sample(pair.short.name, packed, _crop_truth(ground_truth(pair.long), packed), frame, pair.ratio)

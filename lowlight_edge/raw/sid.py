@@ -8,6 +8,7 @@ exposure with the camera's white balance, no auto-brightening, 16 bits, as SID's
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 
@@ -28,17 +29,35 @@ class SidPair:
 
 def parse_sid_list(list_file: Path, root: Path | None = None) -> list[SidPair]:
     """Pairs from a SID list; `root` defaults to the list's folder (where SID keeps them)."""
+    return list(iter_sid_list(list_file, root))
+
+
+def iter_sid_list(list_file: Path, root: Path | None = None) -> Iterator[SidPair]:
+    """The pairs of a SID list one line at a time: a reader that needs 16 frames checks 16 lines, not a million
+    (each check resolves paths on disk). One InputError for an unreadable list or one without pairs."""
     list_file = Path(list_file)
     root = Path(root) if root is not None else list_file.parent
+    found = False
+    for number, line in _entries(list_file):
+        found = True
+        yield _parse_line(line, number, list_file, root)
+    if not found:
+        raise InputError(f"{list_file} lists no image pairs")
+
+
+def count_sid_pairs(list_file: Path) -> int:
+    """How many pair lines a SID list has, without checking them (for progress totals)."""
+    return sum(1 for _ in _entries(Path(list_file)))
+
+
+def _entries(list_file: Path) -> Iterator[tuple[int, str]]:
     try:
         text = read_text_limited(list_file, "SID list")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{list_file} is not a readable text list ({exc})") from exc
-    pairs = [_parse_line(line, number, list_file, root) for number, line in enumerate(text.splitlines(), 1)
-             if line.strip() and not line.lstrip().startswith("#")]
-    if not pairs:
-        raise InputError(f"{list_file} lists no image pairs")
-    return pairs
+    for number, line in enumerate(text.splitlines(), 1):
+        if line.strip() and not line.lstrip().startswith("#"):
+            yield number, line
 
 
 def _parse_line(line: str, number: int, list_file: Path, root: Path) -> SidPair:
