@@ -109,13 +109,14 @@ def external_model(tmp_path_factory, tiny_onnx):
     ({"length": str(2**40)}, "asks for bytes 0..1,099,511,627,776 of a"),
     ({"offset": "-5"}, "asks for bytes -5.."),
     ({"offset": "abc"}, "not a whole number"),
+    ({"location": "w\x00.bin"}, "NUL byte"),
 ])
 @pytest.mark.parametrize("command", ["check", "quantize"])
 def test_hostile_external_data_fields_are_one_line_in_check_and_quantize(external_model, tmp_path, capsys, command,
                                                                           fields, message):
     from lowlight_edge.cli import main
 
-    name = "_".join(f"{k}-{v}" for k, v in fields.items()).replace("/", "").replace(".", "_") or "ok"
+    name = "".join(c for c in "_".join(f"{k}-{v}" for k, v in fields.items()) if c.isalnum() or c in "-_") or "ok"
     path = external_model("nope_bin" if fields.get("location") == "nope.bin" else name[:40], **fields)
     argv = ["check", str(path)] if command == "check" else ["quantize", "fp16", str(path), "-o",
                                                            str(tmp_path / "q.onnx"), "--calib", "synthetic:1"]

@@ -73,6 +73,8 @@ def check_external_data(model: onnx.ModelProto, path: Path) -> None:
         info = {entry.key: entry.value for entry in tensor.external_data}
         where = f"{path}: the external data of tensor {tensor.name[:80]!r}"
         location = info.get("location", "")
+        if "\x00" in location:
+            raise ModelError(f"{where} names a location holding a NUL byte; refused")
         if not location or Path(location).is_absolute() or not (folder / location).resolve().is_relative_to(folder):
             raise ModelError(f"{where} is at {location[:200]!r}, outside the model's folder; refused")
         size = regular_file(folder / location, f"external data file of {Path(path).name}", ModelError).stat().st_size
