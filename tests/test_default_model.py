@@ -15,9 +15,10 @@ def test_bundled_model_ships_as_small_safetensors_with_a_model_card():
     assert loaded.metadata.get("lowlight_edge.trained") == "true"
 
 
-def test_bundled_model_beats_the_naive_pipeline_by_3_db_on_held_out_images():
+def test_bundled_model_beats_the_naive_pipeline_on_held_out_images(lpips_weights):
     import torch
 
+    from lowlight_edge.metrics.lpips_backend import TorchLpips
     from lowlight_edge.train.evaluate import evaluate_held_out
 
     model = load_generator(DEFAULT_MODEL).model
@@ -26,10 +27,22 @@ def test_bundled_model_beats_the_naive_pipeline_by_3_db_on_held_out_images():
         with torch.inference_mode():
             return model(torch.from_numpy(x)).numpy()
 
-    result = evaluate_held_out(infer)
-    margin = result["mean"]["model_psnr"] - result["mean"]["naive_psnr"]
-    assert margin >= 3.0, result["mean"]
-    assert result["mean"]["model_ssim"] > result["mean"]["naive_ssim"]
+    mean = evaluate_held_out(infer, lpips=TorchLpips(lpips_weights))["mean"]
+    # measured at training: +4.72 dB, SSIM 0.493 vs 0.272, LPIPS 0.589 vs 1.032 (MODEL_CARD.md); issue #18 asks
+    # for +5 dB and LPIPS <= 0.35, which this CPU-trained model does not reach
+    assert mean["model_psnr"] - mean["naive_psnr"] >= 4.5, mean
+    assert mean["model_ssim"] > mean["naive_ssim"] + 0.15, mean
+    assert mean["model_lpips"] < 0.62 and mean["model_lpips"] < 0.7 * mean["naive_lpips"], mean
+
+
+def test_bundled_model_never_trained_on_calibration_selection_or_validation_photographs():
+    import json
+
+    from lowlight_edge.raw.scenes import CALIBRATION_IMAGES, HELD_OUT_IMAGES, SELECTION_IMAGES, TRAIN_IMAGES
+
+    data = json.loads((DEFAULT_MODEL.parent / "training_report.json").read_text())["data"]  # what it was trained on
+    assert all(name in data for name in TRAIN_IMAGES) and "dead-leaves" in data
+    assert not [name for name in (*CALIBRATION_IMAGES, *SELECTION_IMAGES, *HELD_OUT_IMAGES, "cat") if name in data]
 
 
 def test_a_missing_bundled_model_is_one_clear_error(monkeypatch, tmp_path):

@@ -152,6 +152,6 @@ def test_training_calibration_selection_and_validation_photographs_are_disjoint_
     calibration = photographs(name for name, _ in iter_packed("synthetic:15"))
     selection = photographs(s.name for s in selection_samples(3))
     validation = photographs(s.name for s in frame_source(synthetic=2)[0])
-    assert calibration <= set(scenes.TRAIN_IMAGES) and selection == set(scenes.SELECTION_IMAGES)
+    assert calibration == set(scenes.CALIBRATION_IMAGES) and selection == set(scenes.SELECTION_IMAGES)
     assert validation == set(scenes.HELD_OUT_IMAGES)
     assert calibration.isdisjoint(selection) and selection.isdisjoint(validation) and calibration.isdisjoint(validation)

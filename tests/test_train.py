@@ -10,14 +10,14 @@ from lowlight_edge.model.config import GeneratorConfig
 from lowlight_edge.raw.pairs import make_pair
 from lowlight_edge.raw.scenes import HELD_OUT_IMAGES, TRAIN_IMAGES
 from lowlight_edge.train.gan import TrainConfig, train_gan
-from lowlight_edge.train.synthetic import PatchSampler
+from lowlight_edge.train.synthetic import synthetic_factory
 
 
-def _tiny_run(seed):
+def _tiny_run(seed, **config_args):
     config = TrainConfig(generator=GeneratorConfig(width=4), steps=3, batch=2, patch=32, disc_width=4, seed=seed,
-                         validate_every=2)
-    sampler = PatchSampler(("astronaut",), config.patch, seed)
-    return train_gan(config, sampler.batch, validate=lambda model: {"val": 1.0})
+                         validate_every=2, **config_args)
+    factory, _ = synthetic_factory(config.patch, seed, "cpu", procedural=2, procedural_share=0.5)
+    return train_gan(config, factory.batch, validate=lambda model: {"val": 1.0})
 
 
 def test_training_is_deterministic_for_a_seed():
@@ -32,11 +32,11 @@ def test_held_out_images_are_never_trained_on():
     assert not set(HELD_OUT_IMAGES) & set(TRAIN_IMAGES)
 
 
-def test_synthetic_batches_are_packed_frames_and_clean_targets():
-    packed, target = PatchSampler(("coffee",), 32, 0).batch(3)
-    assert packed.shape == (3, 4, 32, 32) and target.shape == (3, 3, 64, 64)
-    assert packed.dtype == target.dtype == np.float32
-    assert 0 <= packed.min() and packed.max() <= 1 and 0 <= target.min() and target.max() <= 1
+def test_the_perceptual_term_changes_what_is_learned(lpips_weights):
+    plain, perceptual = _tiny_run(0), _tiny_run(0, lpips_weight=0.5, lpips_weights=str(lpips_weights))
+    assert "lpips" in perceptual.history[-1] and "lpips" not in plain.history[-1]
+    sa, sb = plain.model.state_dict(), perceptual.model.state_dict()
+    assert not all(torch.equal(sa[k], sb[k]) for k in sa)
 
 
 def test_make_pair_brightness_matches_truth_on_average():
@@ -49,14 +49,31 @@ def test_make_pair_brightness_matches_truth_on_average():
 def test_train_cli_writes_checkpoint_report_and_card(tmp_path):
     out = tmp_path / "m.safetensors"
     code = main(["train", "-o", str(out), "--width", "4", "--steps", "2", "--batch", "2", "--patch", "32",
-                 "--validate-every", "1", "--seed", "3"])
+                 "--validate-every", "1", "--seed", "3", "--dead-leaves", "2"])
     assert code == 0
     assert load_generator(out).config.width == 4
     report = json.loads(out.with_suffix(".json").read_text())
     assert report["steps_done"] == 2 and len(report["history"]) == 2
     assert {r["image"] for r in report["held_out"]["rows"]} == set(HELD_OUT_IMAGES)
     card = out.with_suffix(".md").read_text()
-    assert "naive PSNR" in card and "lowlight-edge train" in card
+    assert "naive PSNR" in card and "lowlight-edge train" in card and "dead-leaves" in card
+    assert f"]({out.stem}.png)" in card and out.with_suffix(".png").read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--amp"], "--amp"),
+    (["--device", "cuda"], "sees no CUDA device"),
+    (["--lpips-weight", "-1"], "--lpips-weight"),
+    (["--dead-leaves", "0"], "--procedural-share"),
+])
+def test_train_refuses_bad_options_in_one_line_before_writing(tmp_path, capsys, args, message):
+    if "cuda" in args and torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    out = tmp_path / "m.safetensors"
+    assert main(["train", "-o", str(out), "--steps", "1", *args]) != 0
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1
+    assert not list(tmp_path.iterdir())
 
 
 def test_train_rejects_bad_patch(tmp_path, capsys):

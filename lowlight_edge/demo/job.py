@@ -42,7 +42,7 @@ from lowlight_edge.raw.naive import naive_render
 from lowlight_edge.raw.reader import read_raw
 from lowlight_edge.raw.scenes import HELD_OUT_IMAGES, load_image
 from lowlight_edge.raw.synth_frames import write_frames
-from lowlight_edge.train.evaluate import psnr_ssim
+from lowlight_edge.train.evaluate import scores
 from lowlight_edge.weights import default_model
 
 STAGES = 7
@@ -146,10 +146,9 @@ def enhance_and_score(checkpoint: Path, onnx_path: Path, frames, outdir: Path, t
             max_diff = max(max_diff, float(np.abs(by_torch - by_ort).max()))
             write_png(outdir / f"{frame.dng.stem}.png", by_ort, force=True)
             truth = read_png(frame.truth)
-            model_psnr, model_ssim = psnr_ssim(truth, by_ort)
-            naive_psnr, naive_ssim = psnr_ssim(truth, naive_render(frame.dng, frame.ratio))
-            rows.append({"frame": frame.dng.name, "phase": frame.phase, "ratio": frame.ratio, "model_psnr": model_psnr,
-                         "model_ssim": model_ssim, "naive_psnr": naive_psnr, "naive_ssim": naive_ssim})
+            model, naive = scores(truth, by_ort), scores(truth, naive_render(frame.dng, frame.ratio))
+            rows.append({"frame": frame.dng.name, "phase": frame.phase, "ratio": frame.ratio,
+                         **{f"model_{k}": v for k, v in model.items()}, **{f"naive_{k}": v for k, v in naive.items()}})
     mean = lambda key: sum(r[key] for r in rows) / len(rows)  # noqa: E731 - local shorthand
     return {"frames": rows, "mean_model_psnr": mean("model_psnr"), "mean_naive_psnr": mean("naive_psnr"),
             "max_backend_diff": max_diff}

@@ -2,7 +2,7 @@
 
 Example::
 
-    train_generator(TrainJob(output=Path("mine.safetensors"), steps=3000))
+    train_generator(TrainJob(output=Path("mine.safetensors"), steps=3000, lpips_weight=0.2))
 """
 
 import json
@@ -17,18 +17,18 @@ from lowlight_edge.errors import InputError
 from lowlight_edge.fileio.atomic import check_writable, write_text
 from lowlight_edge.model.checkpoint import save_generator
 from lowlight_edge.model.config import GeneratorConfig, parse_width
-from lowlight_edge.raw.scenes import TRAIN_IMAGES
 from lowlight_edge.raw.sid import parse_sid_list
-from lowlight_edge.train.evaluate import evaluate_held_out
+from lowlight_edge.train.evaluate import HeldOutFrame, evaluate_held_out
 from lowlight_edge.train.gan import TrainConfig, train_gan
+from lowlight_edge.train.held_out_grid import write_held_out_grid
 from lowlight_edge.train.model_card import model_card
 from lowlight_edge.train.sid_data import SidSampler
-from lowlight_edge.train.synthetic import PatchSampler
+from lowlight_edge.train.synthetic import synthetic_factory
 
 
 @dataclass
 class TrainJob:
-    output: Path  # the checkpoint (*.safetensors); the report (.json) and model card (.md) go beside it
+    output: Path  # the checkpoint (*.safetensors); the report (.json), model card (.md) and its grid (.png) beside it
     sid: Path | None = None  # a SID list to train on; default: synthetic pairs of the training photographs
     sid_root: Path | None = None
     width: str = "lite"  # an integer or a preset
@@ -38,14 +38,20 @@ class TrainJob:
     lr: float = 2e-4
     l1_weight: float = 1.0
     adv_weight: float = 0.01
+    lpips_weight: float = 0.0
+    lpips_weights: Path | None = None
+    dead_leaves: int = 256  # procedural scenes made for synthetic training
+    procedural_share: float = 0.5  # share of patches cut from them, the rest from the training photographs
+    device: str = "cpu"
+    amp: bool = False
     validate_every: int = 250
     time_limit_min: float | None = None
     seed: int = 0
     threads: int | None = None
     force: bool = False
 
-    def outputs(self) -> tuple[Path, Path, Path]:
-        return self.output, self.output.with_suffix(".json"), self.output.with_suffix(".md")
+    def outputs(self) -> tuple[Path, Path, Path, Path]:
+        return tuple(self.output.with_suffix(s) for s in (self.output.suffix, ".json", ".md", ".png"))
 
 
 @dataclass
@@ -53,18 +59,45 @@ class TrainOutcome:
     checkpoint: Path
     report: Path
     card: Path
+    grid: Path
     evaluation: dict  # held-out PSNR/SSIM of the model and of the naive pipeline
     steps_done: int
     minutes: float
 
 
-def sampler_for(job: TrainJob):
+def sampler_for(job: TrainJob, log: Callable[[str], None]):
     """(patch sampler, a description of the data for the report)."""
     if job.sid:
         pairs = parse_sid_list(job.sid, job.sid_root)
         return SidSampler(pairs, job.patch, job.seed), f"SID list {job.sid} ({len(pairs)} pairs)"
-    return (PatchSampler(TRAIN_IMAGES, job.patch, job.seed),
-            f"synthetic short exposures of scikit-image samples {', '.join(TRAIN_IMAGES)}")
+    return synthetic_factory(job.patch, job.seed, job.device, job.dead_leaves, job.procedural_share, log)
+
+
+def check_job(job: TrainJob, torch) -> None:
+    if job.patch % 16 or job.patch < 32 or job.steps < 1 or job.batch < 1:
+        # below 32 the PatchGAN's receptive field shrinks to nothing (instance norm over 1x1)
+        raise InputError("--patch must be a multiple of 16 and >= 32, --steps and --batch >= 1")
+    if job.lpips_weight < 0 or job.dead_leaves < 0 or not 0 <= job.procedural_share <= 1:
+        raise InputError("--lpips-weight and --dead-leaves must be >= 0, --procedural-share in [0, 1]")
+    if not job.sid and job.procedural_share > 0 and job.dead_leaves == 0:
+        raise InputError("--procedural-share > 0 needs --dead-leaves scenes to draw from")
+    if job.device.startswith("cuda") and not torch.cuda.is_available():
+        raise InputError(f"--device {job.device}: this PyTorch ({torch.__version__}) sees no CUDA device")
+    if job.amp and not job.device.startswith("cuda"):
+        raise InputError("--amp (bfloat16 autocast) is for --device cuda; CPU training stays FP32 and deterministic")
+
+
+def held_out_lpips(job: TrainJob, log: Callable[[str], None]):
+    """The LPIPS metric for the held-out evaluation, or None (with a note) when its weights are not installed."""
+    from lowlight_edge.metrics.lpips_backend import TorchLpips
+
+    try:
+        return TorchLpips(job.lpips_weights)
+    except InputError as exc:
+        if job.lpips_weight:
+            raise
+        log(f"held-out LPIPS skipped: {exc}")
+        return None
 
 
 def train_generator(job: TrainJob, on_step: Callable[[int, dict], None] = lambda *_: None,
@@ -75,44 +108,54 @@ def train_generator(job: TrainJob, on_step: Callable[[int, dict], None] = lambda
     steps, held_out_psnr).
     """
     torch = require("torch", "training")
-    if job.patch % 16 or job.patch < 32 or job.steps < 1 or job.batch < 1:
-        # below 32 the PatchGAN's receptive field shrinks to nothing (instance norm over 1x1)
-        raise InputError("--patch must be a multiple of 16 and >= 32, --steps and --batch >= 1")
-    checkpoint, report_path, card_path = job.outputs()
+    check_job(job, torch)
+    checkpoint, report_path, card_path, grid_path = job.outputs()
     for path in job.outputs():
         check_writable(path, job.force)
     if job.threads:
         torch.set_num_threads(job.threads)
     config = TrainConfig(generator=GeneratorConfig(width=parse_width(job.width)), steps=job.steps, batch=job.batch,
-                         patch=job.patch, lr=job.lr, l1_weight=job.l1_weight, adv_weight=job.adv_weight, seed=job.seed,
+                         patch=job.patch, lr=job.lr, l1_weight=job.l1_weight, adv_weight=job.adv_weight,
+                         lpips_weight=job.lpips_weight, device=job.device, amp=job.amp, seed=job.seed,
+                         lpips_weights=str(job.lpips_weights) if job.lpips_weights else None,
                          validate_every=job.validate_every,
                          time_limit_s=job.time_limit_min * 60 if job.time_limit_min else None)
-    sampler, data_desc = sampler_for(job)
+    lpips = held_out_lpips(job, log)
+    sampler, data_desc = sampler_for(job, log)
 
     def infer_with(model):
         def infer(x):
+            device = next(model.parameters()).device
             with torch.inference_mode():
-                return model(torch.from_numpy(x)).numpy()
+                return model(torch.from_numpy(x).to(device)).float().cpu().numpy()
         return infer
 
     def validate(model):
-        result = evaluate_held_out(infer_with(model), with_naive=False)
-        return {"held_out_psnr": round(result["mean"]["model_psnr"], 3)}
+        mean = evaluate_held_out(infer_with(model), with_naive=False, lpips=lpips)["mean"]
+        return {f"held_out_{key}": round(mean[f"model_{key}"], 4) for key in ("psnr", "lpips") if f"model_{key}" in mean}
 
     log(f"training width {config.generator.width} on {data_desc}, {config.steps} steps of {config.batch}x"
         f"{config.patch}x{config.patch} packed patches, seed {config.seed}")
     result = train_gan(config, sampler.batch, validate=validate, on_step=on_step)
     log(f"trained {result.steps_done} steps in {result.seconds / 60:.1f} min; evaluating on held-out images")
-    evaluation = evaluate_held_out(infer_with(result.model))
+    frames: list[HeldOutFrame] = []
+    evaluation = evaluate_held_out(infer_with(result.model), lpips=lpips, frames=frames)
     save_generator(result.model, checkpoint, force=job.force,
                    extra_metadata={"lowlight_edge.trained": "true", "lowlight_edge.data": data_desc})
     report = {
         "command": " ".join(["lowlight-edge"] + sys.argv[1:]),
         "data": data_desc, "config": {**vars(config), "generator": json.loads(config.generator.to_json())},
         "steps_done": result.steps_done, "minutes": round(result.seconds / 60, 2),
-        "machine": f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads",
+        "machine": _machine(job, torch),
         "torch": torch.__version__, "history": result.history, "held_out": evaluation,
     }
     write_text(report_path, json.dumps(report, indent=2) + "\n", job.force)
-    write_text(card_path, model_card(checkpoint.name, report), job.force)
-    return TrainOutcome(checkpoint, report_path, card_path, evaluation, result.steps_done, report["minutes"])
+    write_held_out_grid(grid_path, frames, force=job.force)
+    write_text(card_path, model_card(checkpoint.name, report, grid_path.name), job.force)
+    return TrainOutcome(checkpoint, report_path, card_path, grid_path, evaluation, result.steps_done, report["minutes"])
+
+
+def _machine(job: TrainJob, torch) -> str:
+    if job.device.startswith("cuda"):
+        return f"{torch.cuda.get_device_name(torch.device(job.device))} ({job.device}{', bf16 autocast' if job.amp else ''})"
+    return f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads"

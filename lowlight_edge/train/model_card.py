@@ -1,28 +1,50 @@
-"""The Markdown model card written beside a trained checkpoint: data, command, training, held-out evaluation."""
+"""The Markdown model card written beside a trained checkpoint: data, command, losses, training, held-out scores."""
 
 from tabulate import tabulate
 
+METRICS = (("psnr", "PSNR", "{:.2f}"), ("ssim", "SSIM", "{:.3f}"), ("lpips", "LPIPS", "{:.3f}"))
 
-def model_card(name: str, report: dict) -> str:
-    rows = [[r["image"], f"{r['ratio']:g}", f"{r['iso']:g}", f"{r['model_psnr']:.2f}", f"{r['model_ssim']:.3f}",
-             f"{r['naive_psnr']:.2f}", f"{r['naive_ssim']:.3f}"] for r in report["held_out"]["rows"]]
+
+def score_table(held_out: dict) -> str:
+    """One row per held-out frame and a mean row; model and naive columns for each metric measured."""
+    measured = [m for m in METRICS if f"model_{m[0]}" in held_out["mean"]]
+    columns = [(who, key, label, fmt) for who in ("model", "naive") for key, label, fmt in measured
+               if f"{who}_{key}" in held_out["mean"]]
+
+    def cells(row):
+        return [fmt.format(row[f"{who}_{key}"]) for who, key, _, fmt in columns]
+
+    rows = [[r["image"], f"{r['ratio']:g}", f"{r['iso']:g}", *cells(r)] for r in held_out["rows"]]
+    rows.append(["**mean**", "", "", *cells(held_out["mean"])])
+    headers = ["held-out image", "ratio", "ISO", *(f"{who} {label}" for who, _, label, _ in columns)]
+    return tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True)
+
+
+def losses(cfg: dict) -> str:
+    terms = [f"L1 weight {cfg['l1_weight']}", f"adversarial weight {cfg['adv_weight']}"]
+    if cfg.get("lpips_weight"):
+        terms.append(f"LPIPS (AlexNet v0.1, frozen) weight {cfg['lpips_weight']}")
+    return ", ".join(terms)
+
+
+def model_card(name: str, report: dict, grid_name: str | None = None) -> str:
     m = report["held_out"]["mean"]
-    rows.append(["**mean**", "", "", f"{m['model_psnr']:.2f}", f"{m['model_ssim']:.3f}", f"{m['naive_psnr']:.2f}",
-                 f"{m['naive_ssim']:.3f}"])
-    table = tabulate(rows, headers=["held-out image", "ratio", "ISO", "model PSNR", "model SSIM", "naive PSNR",
-                                    "naive SSIM"], tablefmt="github", disable_numparse=True)
     cfg = report["config"]
     if report["data"].startswith("SID"):
         data = (f"{report['data']}: short exposures packed and amplified by the SID ratio, long exposures "
                 "rendered by LibRaw (camera white balance, no auto-brightness) as the ground truth.")
     else:
-        data = (f"{report['data']}. Short exposures made by the project's sensor model (ratios 100/250/300, "
-                "ISO 800-6400, random CFA phase, Poisson-Gaussian noise, 14 bits); the clean image is the ground truth.")
+        data = (f"{report['data']}. Crops at scales 0.5-1 with flips, per-channel colour (+-20%) and exposure "
+                "(0.6-1.4x) jitter, then the project's sensor model: ratio 50-350, ISO 800-6400 (log-uniform), "
+                "random CFA phase, Poisson-Gaussian noise, 14 bits; the clean crop is the ground truth. No "
+                "photograph used to calibrate INT8, choose fallback layers or validate is among them.")
+    grid = f"\n![held-out frames: naive pipeline, model, ground truth]({grid_name})\n" if grid_name else ""
+    lpips_note = (" LPIPS: AlexNet v0.1 against the clean image (lower is better)."
+                  if "model_lpips" in m else "")
     return f"""# Model card: {name}
 
 Attention U-Net generator (width {cfg['generator']['width']}, depth {cfg['generator']['depth']}), trained by
-`lowlight-edge train` as a conditional GAN (L1 weight {cfg['l1_weight']}, adversarial weight {cfg['adv_weight']},
-PatchGAN discriminator width {cfg['disc_width']}).
+`lowlight-edge train` as a conditional GAN ({losses(cfg)}; PatchGAN discriminator width {cfg['disc_width']}).
 
 - **Data**: {data}
 - **Held out** (never trained on): the images in the table below, one frame per (ratio, ISO) condition,
@@ -35,10 +57,10 @@ PatchGAN discriminator width {cfg['disc_width']}).
 
 ## Held-out evaluation
 
-PSNR (dB) and SSIM (scikit-image, data range 1, RGB) against the clean image. Naive pipeline: amplify the
-RAW by the ratio, then LibRaw's demosaic and sRGB rendering of the same DNG file.
+PSNR (dB) and SSIM (scikit-image, data range 1, RGB) against the clean image.{lpips_note} Naive pipeline:
+amplify the RAW by the ratio, then LibRaw's demosaic and sRGB rendering of the same DNG file.
 
-{table}
+{score_table(report['held_out'])}
 
 Margin over the naive pipeline: **{m['model_psnr'] - m['naive_psnr']:+.2f} dB PSNR**.
-"""
+{grid}"""

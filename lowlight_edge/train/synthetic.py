@@ -1,31 +1,30 @@
-"""Synthetic training patches: random crops of the training photographs, each a fresh noisy frame."""
+"""Synthetic training data: the training photographs and procedural dead-leaves scenes, as a PatchFactory."""
+
+from typing import Callable
 
 import numpy as np
 
-from lowlight_edge.raw.pairs import Pair, make_pair
-from lowlight_edge.raw.scenes import load_image
+from lowlight_edge.raw.scenes import TRAIN_IMAGES, load_image
+from lowlight_edge.train.dead_leaves import dead_leaves
+from lowlight_edge.train.patches import PatchFactory
+
+DEAD_LEAVES_SIZE = 320  # room for a 2x-downscaled crop of a 64-pixel packed patch (256 px) and some
 
 
-class PatchSampler:
-    """Random crops with flips from a fixed set of images, each turned into a fresh noisy frame."""
+def photographs(names=TRAIN_IMAGES) -> list[np.ndarray]:
+    return [np.round(load_image(name) * 255).astype(np.uint8) for name in names]
 
-    def __init__(self, names, patch: int, seed: int) -> None:
-        self.images = [load_image(n) for n in names]
-        self.patch = patch  # packed size; the clean crop is 2 * patch
-        self.rng = np.random.default_rng(seed)
 
-    def batch(self, size: int) -> tuple[np.ndarray, np.ndarray]:
-        pairs = [self._one() for _ in range(size)]
-        return np.stack([p.packed for p in pairs]), np.stack([p.target for p in pairs])
-
-    def _one(self) -> Pair:
-        image = self.images[self.rng.integers(len(self.images))]
-        crop = 2 * self.patch
-        y = 2 * self.rng.integers(0, (image.shape[0] - crop) // 2 + 1)
-        x = 2 * self.rng.integers(0, (image.shape[1] - crop) // 2 + 1)
-        clean = image[y: y + crop, x: x + crop]
-        if self.rng.random() < 0.5:
-            clean = clean[:, ::-1]
-        if self.rng.random() < 0.5:
-            clean = clean[::-1]
-        return make_pair(np.ascontiguousarray(clean), self.rng)
+def synthetic_factory(patch: int, seed: int, device: str, procedural: int, procedural_share: float,
+                      log: Callable[[str], None] = lambda _m: None) -> tuple[PatchFactory, str]:
+    """(the factory, a description of its data for the report and model card)."""
+    size = max(DEAD_LEAVES_SIZE, 4 * patch + 64)
+    if procedural:
+        log(f"making {procedural} dead-leaves scenes of {size}x{size} (seed {seed})")
+    rng = np.random.default_rng(seed)
+    scenes = [dead_leaves(size, rng) for _ in range(procedural)]
+    share = procedural_share if procedural else 0.0
+    factory = PatchFactory(photographs(), scenes, patch, seed, device=device, procedural_share=share)
+    description = (f"synthetic short exposures of {procedural} dead-leaves scenes ({share:.0%} of patches) and the "
+                   f"scikit-image samples {', '.join(TRAIN_IMAGES)}")
+    return factory, description

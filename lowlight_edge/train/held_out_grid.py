@@ -1,0 +1,42 @@
+"""The model card's picture: each held-out frame as the naive pipeline, the model and the truth show it."""
+
+from pathlib import Path
+
+import numpy as np
+
+from lowlight_edge.fileio.atomic import atomic_output
+from lowlight_edge.train.evaluate import HeldOutFrame
+
+COLUMNS = ("naive pipeline (amplify + LibRaw)", "model", "ground truth")
+CROP = 256  # a centre crop at full resolution: the noise a user sees, not hidden by downscaling
+
+
+def centre_crop(image: np.ndarray, size: int = CROP) -> np.ndarray:
+    h, w = image.shape[:2]
+    y, x = max((h - size) // 2, 0), max((w - size) // 2, 0)
+    return image[y: y + size, x: x + size]
+
+
+def write_held_out_grid(path: Path, frames: list[HeldOutFrame], force: bool = False) -> Path:
+    """One row per frame (labelled with image, ratio and ISO), one column per rendering, as a PNG."""
+    from PIL import Image, ImageDraw
+
+    gap, label = 6, 16
+    size = min(CROP, *(min(f.truth.shape[:2]) for f in frames))
+    width = len(COLUMNS) * (size + gap) - gap
+    canvas = np.ones((label + len(frames) * (label + size + gap), width, 3), np.float32)
+    for row, frame in enumerate(frames):
+        top = label + row * (label + size + gap) + label
+        naive = frame.naive if frame.naive is not None else np.zeros_like(frame.truth)
+        for col, image in enumerate((naive, frame.model, frame.truth)):
+            canvas[top: top + size, col * (size + gap): col * (size + gap) + size] = np.clip(centre_crop(image, size), 0, 1)
+    picture = Image.fromarray(np.round(canvas * 255).astype(np.uint8))
+    draw = ImageDraw.Draw(picture)
+    for col, title in enumerate(COLUMNS):
+        draw.text((col * (size + gap) + 2, 2), title, fill=(0, 0, 0))
+    for row, frame in enumerate(frames):
+        draw.text((2, label + row * (label + size + gap) + 2),
+                  f"{frame.image}, ratio {frame.ratio:g}, ISO {frame.iso:g}", fill=(0, 0, 0))
+    with atomic_output(path, force) as tmp:
+        picture.save(tmp, format="PNG")
+    return Path(path)
