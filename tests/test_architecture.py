@@ -25,7 +25,7 @@ LAYERS = {
 # modules that need torch at import time (the model's layers, LPIPS's network); everything else must not
 TORCH_MODULES = {"lowlight_edge.model.generator", "lowlight_edge.model.attention", "lowlight_edge.model.blocks",
                  "lowlight_edge.model.discriminator", "lowlight_edge.model.pipeline_module",
-                 "lowlight_edge.metrics.lpips"}
+                 "lowlight_edge.metrics.lpips", "lowlight_edge.train.patches", "lowlight_edge.train.torch_sensor"}
 
 
 def _modules() -> dict[str, Path]:

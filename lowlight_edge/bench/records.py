@@ -1,9 +1,10 @@
 """Benchmark result records: one per (model, backend, view, shape), in a versioned JSON document."""
 
 import json
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
 
+from lowlight_edge.bench.record_check import check_document
 from lowlight_edge.engines.backends import BACKENDS, reference_backend
 from lowlight_edge.errors import InputError
 from lowlight_edge.fileio.limits import read_text_limited
@@ -69,9 +70,8 @@ def load_document(path: Path) -> dict:
         raise InputError(f"{path} is not a readable benchmark JSON file ({exc})") from exc
     if not isinstance(doc, dict) or doc.get("schema") not in READABLE_SCHEMAS or not isinstance(doc.get("records"), list):
         raise InputError(f"{path} is not a lowlight-edge benchmark result (schema {SCHEMA} expected)")
-    from lowlight_edge.bench.record_check import check_document  # it imports VIEWS from here
-
-    check_document(doc, path)
+    required = tuple(f.name for f in fields(BenchRecord) if f.default is MISSING and f.default_factory is MISSING)
+    check_document(doc, path, required, VIEWS)
     return doc
 
 

@@ -103,7 +103,8 @@ AUTO_TILE_NOTE_BELOW = 4096  # say so when auto-tiling could touch a camera fram
 def fit_to_memory(model: Path, backend: str, options: RunnerOptions, log) -> RunnerOptions:
     """Without --max-tile, an ONNX model on a CPU runtime is tiled where its estimated activations for a frame
     would not fit half the free memory (engines.memory_plan); checkpoints and GPU runtimes are left as they are."""
-    if options.max_tile or model_kind(model) != "onnx" or get_backend(backend).device != "cpu":
+    if (options.max_tile or model_kind(model) != "onnx" or get_backend(backend).device != "cpu"
+            or not model.is_file()):  # a missing model: open_runner says so
         return options
     plan = plan_tiles(model)
     if plan is None:

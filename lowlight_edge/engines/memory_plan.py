@@ -16,6 +16,7 @@ import onnx
 from onnx import helper, shape_inference
 
 from lowlight_edge.errors import InputError
+from lowlight_edge.onnxgraph.files import validate_onnx_file
 
 PROBE = 64  # packed side the graph is inferred at
 MEMORY_SHARE = 0.5  # of the free memory, for activations: the decoder, the writer and the OS need the rest
@@ -35,7 +36,7 @@ class MemoryPlan:
 def activation_bytes_per_pixel(path: Path) -> float | None:
     """Peak live activation bytes per packed pixel, or None when shapes cannot be inferred (a pipeline graph, a
     graph whose input is not [N, 4, h, w], or an op shape inference does not know)."""
-    model = onnx.load(str(path), load_external_data=False)
+    model = validate_onnx_file(path)
     inputs = [i for i in model.graph.input if i.name not in {t.name for t in model.graph.initializer}]
     if len(inputs) != 1 or len(inputs[0].type.tensor_type.shape.dim) != 4:
         return None

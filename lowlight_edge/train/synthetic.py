@@ -6,7 +6,6 @@ import numpy as np
 
 from lowlight_edge.raw.scenes import TRAIN_IMAGES, load_image
 from lowlight_edge.train.dead_leaves import dead_leaves
-from lowlight_edge.train.patches import PatchFactory
 
 DEAD_LEAVES_SIZE = 320  # room for a 2x-downscaled crop of a 64-pixel packed patch (256 px) and some
 
@@ -16,8 +15,10 @@ def photographs(names=TRAIN_IMAGES) -> list[np.ndarray]:
 
 
 def synthetic_factory(patch: int, seed: int, device: str, procedural: int, procedural_share: float,
-                      log: Callable[[str], None] = lambda _m: None) -> tuple[PatchFactory, str]:
-    """(the factory, a description of its data for the report and model card)."""
+                      log: Callable[[str], None] = lambda _m: None) -> tuple:
+    """(a PatchFactory, a description of its data for the report and model card)."""
+    from lowlight_edge.train.patches import PatchFactory  # torch: imported when training, not with the CLI
+
     size = max(DEAD_LEAVES_SIZE, 4 * patch + 64)
     if procedural:
         log(f"making {procedural} dead-leaves scenes of {size}x{size} (seed {seed})")
