@@ -63,6 +63,7 @@ def test_train_cli_writes_checkpoint_report_and_card(tmp_path):
 @pytest.mark.parametrize("args, message", [
     (["--amp"], "--amp"),
     (["--device", "cuda"], "sees no CUDA device"),
+    (["--device", "gpu"], "--device must be cpu, cuda or cuda:N"),
     (["--lpips-weight", "-1"], "--lpips-weight"),
     (["--dead-leaves", "0"], "--procedural-share"),
 ])

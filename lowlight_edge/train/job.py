@@ -7,6 +7,7 @@ Example::
 
 import json
 import platform
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,6 +82,8 @@ def check_job(job: TrainJob, torch) -> None:
         raise InputError("--lpips-weight and --dead-leaves must be >= 0, --procedural-share in [0, 1]")
     if not job.sid and job.procedural_share > 0 and job.dead_leaves == 0:
         raise InputError("--procedural-share > 0 needs --dead-leaves scenes to draw from")
+    if not re.fullmatch(r"cpu|cuda(:\d+)?", job.device):
+        raise InputError(f"--device must be cpu, cuda or cuda:N, got {job.device[:40]!r}")
     if job.device.startswith("cuda") and not torch.cuda.is_available():
         raise InputError(f"--device {job.device}: this PyTorch ({torch.__version__}) sees no CUDA device")
     if job.amp and not job.device.startswith("cuda"):
