@@ -57,7 +57,6 @@ RULES = {  # field: (rule, what it must be)
     "source_sha256": (_optional(_is(str)), "a string or null"), "stats": (_stats, "an object of numbers"),
     "times_ms": (_numbers, "a list of numbers"), "speedup_vs_torch": (_optional(_number), "a number or null"),
     "meets_target": (_optional(_is(bool)), "true, false or null"), "notes": (_strings, "a list of strings"),
-    "mode": (lambda v: isinstance(v, str), "a view name"),
     "stages": (_optional(_stages), "an object of stage summaries with median_ms, or null"),
     "flops": (_optional(_number), "a number or null"), "gflops_per_s": (_optional(_number), "a number or null"),
     "timer": (_is(str), "a string"), "host_times_ms": (_optional(_numbers), "a list of numbers or null"),
@@ -79,7 +78,7 @@ def check_document(doc: dict, path, required: tuple[str, ...], views: tuple[str,
         for name, (rule, what) in RULES.items():
             if name in record and not rule(record[name]):
                 raise InputError(f"{where}: '{name}' must be {what}, got {str(record[name])[:60]!r}")
-        if record.get("mode", views[0]) not in views:
+        if record.get("mode", views[0]) not in views:  # the view names come from bench.records
             raise InputError(f"{where}: 'mode' must be one of {', '.join(views)}, got {str(record['mode'])[:60]!r}")
         median = record["stats"].get("median_ms")
         if record.get("skipped") is None and not (_number(median) and math.isfinite(median)):

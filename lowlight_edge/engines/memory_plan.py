@@ -8,6 +8,7 @@ memory follows. Used by `enhance` when no `--max-tile` is given; checkpoints
 and engines (GPU memory) are left to their runtimes.
 """
 
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,9 +29,6 @@ class MemoryPlan:
     bytes_per_pixel: float  # peak live activation bytes per packed pixel
     available: int  # free memory in bytes
     max_tile: int  # the largest square packed tile whose activations fit MEMORY_SHARE of it
-
-    def frame_bytes(self, height: int, width: int) -> float:
-        return self.bytes_per_pixel * height * width
 
 
 def activation_bytes_per_pixel(path: Path) -> float | None:
@@ -53,10 +51,7 @@ def activation_bytes_per_pixel(path: Path) -> float | None:
         dims = [d.dim_value if d.HasField("dim_value") else 0 for d in info.type.tensor_type.shape.dim]
         if not dims or 0 in dims:
             return None
-        count = 1
-        for d in dims:
-            count *= d
-        sizes[info.name] = count * helper.tensor_dtype_to_np_dtype(info.type.tensor_type.elem_type).itemsize
+        sizes[info.name] = math.prod(dims) * helper.tensor_dtype_to_np_dtype(info.type.tensor_type.elem_type).itemsize
     return peak_live_bytes(inferred.graph, sizes) / PROBE**2
 
 

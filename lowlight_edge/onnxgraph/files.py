@@ -79,7 +79,8 @@ def check_external_data(model: onnx.ModelProto, path: Path) -> None:
             raise ModelError(f"{where} is at {location[:200]!r}, outside the model's folder; refused")
         size = regular_file(folder / location, f"external data file of {Path(path).name}", ModelError).stat().st_size
         try:
-            offset, length = int(info.get("offset", "0")), int(info.get("length", str(size - int(info.get("offset", "0")))))
+            offset = int(info.get("offset", "0"))
+            length = int(info["length"]) if "length" in info else size - offset  # no length: to the end of the file
         except ValueError:
             raise ModelError(f"{where} has an offset or length that is not a whole number") from None
         if offset < 0 or length < 0 or offset + length > size:

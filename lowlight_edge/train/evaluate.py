@@ -53,7 +53,7 @@ def evaluate_held_out(infer: Callable[[np.ndarray], np.ndarray], names=HELD_OUT_
             clean = load_image(name)
             for ratio, iso in conditions:
                 pair = make_pair(clean, rng, ratio=ratio, iso=iso, phase="RGGB")
-                model_rgb = np.clip(enhance_packed(infer, pair.packed), 0, 1)
+                model_rgb = enhance_packed(infer, pair.packed)  # cropped and clipped to [0, 1]
                 row = {"image": name, "ratio": ratio, "iso": iso}
                 row.update({f"model_{k}": v for k, v in scores(clean, model_rgb, lpips).items()})
                 naive = None
