@@ -102,6 +102,21 @@ def test_quantized_pipelines_equal_their_own_host_path_and_pass_the_tensorrt_che
     assert check_onnx(path).errors == []
 
 
+def test_an_int8_pipeline_for_the_cpu_equals_its_own_host_path(default_onnx, tmp_path):
+    """Its network output is taken channels-last, the final dequantize run on the NHWC tensor."""
+    from lowlight_edge.quantize.int8 import Int8Options
+    from lowlight_edge.quantize.jobs import quantize_int8
+
+    network = tmp_path / "m.int8-cpu.onnx"
+    quantize_int8(default_onnx, network, "synthetic:2", calib_shape=(64, 64), calib_count=2,
+                  options=Int8Options(target="cpu"))
+    path = wrap_pipeline(network, tmp_path / "m.int8-cpu.pipeline.onnx").output
+    mosaic = _mosaic(6)
+    with open_runner(network, "ort-cpu") as host, open_runner(path, "ort-cpu") as pipeline:
+        got = pipeline.infer(pipeline_feed(mosaic, "BGGR", BLACK, WHITE, RATIO))
+        assert _lsb(got, _host_pixels(host, mosaic, "BGGR")) <= 1
+
+
 def test_the_fp32_pipeline_passes_the_tensorrt_check_and_a_uint8_inside_the_network_does_not(pipeline_onnx, tmp_path):
     from lowlight_edge.engines.trt.check import check_onnx
 

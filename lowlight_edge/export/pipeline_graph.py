@@ -3,15 +3,19 @@
 The nodes around the network do in the graph what the host path does in numpy (raw/pack.py, raw/enhance.py,
 fileio/png.py `to_integer`), in the same FP32 order of operations so that both give the same pixels:
 
-  mosaic bytes -> FP32 values (lo + 256 * hi, exact) -> the four cell positions (strided slices)
-  -> R, G1, B, G2 order (Gather by the `cfa` input: one graph serves every CFA phase)
-  -> (x - black) * (ratio / (white - black)), clipped to [0, min(ratio, 1)]
-  -> reflect-pad to the network's multiple -> the network -> crop back -> x * peak, clipped, rounded
-  -> HWC -> uint8 (or uint16 as byte pairs)
+  mosaic bytes -> FP32 -> the four cell positions' byte pairs (two transposes that move whole rows and 4-value
+  groups) -> values lo + 256 * hi (exact) -> R, G1, B, G2 order (Gather by the `cfa` input: one graph serves
+  every CFA phase) -> (x - black) * (ratio / (white - black)), clipped to [0, min(ratio, 1)]
+  -> reflect-pad to the network's multiple -> the network -> x * peak, clipped, rounded -> HWC -> crop back
+  -> uint8 (or uint16 as byte pairs)
 
-Pre- and post-processing stay FP32 whatever the network's precision (an FP16 network with FP16 I/O gets Casts
-at its boundary). Only elementwise ops, Slice, Gather, Pad, Transpose and Cast are used: TensorRT 10.3's parser
-takes them all, and the only integer tensors at its I/O are uint8 and int32.
+The network's output is taken channels-last where an exact rewrite allows it (export/network_layout.py), so HWC
+needs no transpose. Pre- and post-processing stay FP32 whatever the network's precision (an FP16 network with
+FP16 I/O gets Casts at its boundary). Only elementwise ops, Clip, Slice, Gather, Pad, Reshape, Transpose, Cast and
+shape arithmetic are used, never MatMul or Conv (TensorRT may run those in TF32, inexact for 16-bit values):
+TensorRT 10.3's parser takes them all, and the only integer tensors at its I/O are uint8 and int32. Where
+ONNX Runtime and OpenVINO differ (ONNX Runtime is slow at strided slices of many values and at transposes of
+more than two moving axes, OpenVINO at strided slices), the graph uses what both run fast.
 """
 
 import numpy as np
@@ -19,11 +23,11 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from lowlight_edge.errors import ModelError
+from lowlight_edge.export.network_layout import NCHW, channels_last_output
 from lowlight_edge.onnxgraph.metadata import read_metadata, set_metadata
 from lowlight_edge.onnxgraph.pipeline_io import BLACK, CFA, IMAGE, MOSAIC, PIPELINE_KEY, RATIO, WHITE, PipelineSpec
 
 PREFIX = "pipeline/"
-_END = np.iinfo(np.int64).max  # Slice's "to the end"
 
 
 def wrap_network(network: onnx.ModelProto, bits: int = 8) -> onnx.ModelProto:
@@ -42,13 +46,15 @@ def wrap_network(network: onnx.ModelProto, bits: int = 8) -> onnx.ModelProto:
     if any(name.startswith(PREFIX) for name in taken):
         raise ModelError(f"the network already uses tensor names starting with {PREFIX!r}; cannot wrap it")
     multiple = int(meta.get("lowlight_edge.size_multiple", 16))
+    network, layout = channels_last_output(network)
+    graph = network.graph
     builder = _Builder()
     packed = builder.pack_and_normalise()
-    padded, packed_hw = builder.pad(packed, multiple)
+    padded, packed_hw, padded_hw = builder.pad(packed, multiple)
     net_in, net_out = inputs[0], graph.output[0]
     builder.cast(padded, net_in.name, net_in.type.tensor_type.elem_type)
     rgb = builder.cast_to_float(net_out.name, net_out.type.tensor_type.elem_type)
-    builder.postprocess(rgb, packed_hw, bits)
+    builder.postprocess(rgb, packed_hw, padded_hw, bits, layout)
 
     wrapped = helper.make_graph(
         builder.nodes + list(graph.node) + builder.tail, "lowlight_edge_pipeline", builder.graph_inputs(),
@@ -89,38 +95,40 @@ class _Builder:
 
     def pack_and_normalise(self) -> str:
         """mosaic bytes -> normalised packed frame float32 [1, 4, h, w] in R, G1, B, G2 order."""
-        values = self.op("Cast", [MOSAIC], "bytes_f32", to=TensorProto.FLOAT)
-        end = self.const("end", [_END, _END], np.int64)
-        axes = self.const("axes01", [0, 1], np.int64)
-        steps = self.const("steps", [2, 4], np.int64)
-        scale = self.const("byte_scale", 256.0, np.float32)
-        zero_axis = self.const("axis0", [0], np.int64)
-        positions = []
-        for dy in (0, 1):
-            for dx in (0, 1):  # cell position 2*dy + dx: low byte at column 4*x + 2*dx, high byte right after it
-                lo = self.op("Slice", [values, self.const("start", [dy, 2 * dx], np.int64), end, axes, steps], "lo")
-                hi = self.op("Slice", [values, self.const("start", [dy, 2 * dx + 1], np.int64), end, axes, steps], "hi")
-                value = self.op("Add", [self.op("Mul", [hi, scale], "hi256"), lo], "value")
-                positions.append(self.op("Unsqueeze", [value, zero_axis], "plane"))
-        cells = self.op("Concat", positions, "cells", axis=0)
-        ordered = self.op("Gather", [cells, CFA], "rggb", axis=0)  # [4, h, w] in R, G1, B, G2 order
-        per_channel = self.const("axes12", [1, 2], np.int64)
-        black = self.op("Unsqueeze", [BLACK, per_channel], "black_c11")
+        values = self.op("Cast", [MOSAIC], "bytes_f32", to=TensorProto.FLOAT)  # [H, 4w]: row y, cell x, (dx, byte)
+        shape = self.op("Shape", [values], "mosaic_shape")
+        packed_hw = self.op("Div", [shape, self.const("bytes_per_cell", [2, 4], np.int64)], "packed_hw")
+        row_bytes = self.op("Slice", [shape, self.const("s", [1], np.int64), self.const("e", [2], np.int64)], "row_bytes")
+        row_pairs = self.op("Concat", [self.const("pairs", [-1, 2], np.int64), row_bytes], "pair_shape", axis=0)
+        pairs = self.op("Reshape", [values, row_pairs], "row_pairs")  # [h, dy, 4w]
+        by_row = self.op("Transpose", [pairs], "by_row", perm=[1, 0, 2])  # [dy, h, 4w]: whole rows move
+        groups = self.op("Reshape", [by_row, self.const("groups", [2, -1, 4], np.int64)], "groups")  # [dy, h*w, 4]
+        planes = self.op("Transpose", [groups], "planes", perm=[0, 2, 1])  # [dy, (dx, byte), h*w]
+        by_byte = self.op("Concat", [self.const("pos_byte", [4, 2], np.int64), packed_hw], "byte_shape", axis=0)
+        cells = self.op("Reshape", [planes, by_byte], "cells")  # [position 2*dy + dx, byte, h, w]
+        axis1 = self.const("axis1", [1], np.int64)
+        lo = self.op("Slice", [cells, self.const("s", [0], np.int64), axis1, axis1], "lo")
+        hi = self.op("Slice", [cells, axis1, self.const("e", [2], np.int64), axis1], "hi")
+        value = self.op("Add", [self.op("Mul", [hi, self.const("byte_scale", 256.0, np.float32)], "hi256"), lo], "value")
+        ordered = self.op("Gather", [value, CFA], "rggb", axis=0)  # [4, 1, h, w] in R, G1, B, G2 order
+        per_channel = self.const("c111", [4, 1, 1, 1], np.int64)
+        black = self.op("Reshape", [BLACK, per_channel], "black_c111")
         span = self.op("Sub", [WHITE, BLACK], "span")
-        gain = self.op("Unsqueeze", [self.op("Div", [RATIO, span], "gain"), per_channel], "gain_c11")
+        gain = self.op("Reshape", [self.op("Div", [RATIO, span], "gain"), per_channel], "gain_c111")
         scaled = self.op("Mul", [self.op("Sub", [ordered, black], "minus_black"), gain], "scaled")
         cap = self.op("Min", [RATIO, self.const("one", [1.0], np.float32)], "cap")
         clipped = self.op("Min", [self.op("Max", [scaled, self.const("zero", 0.0, np.float32)], "floor0"), cap], "clipped")
-        return self.op("Unsqueeze", [clipped, zero_axis], "packed")
+        return self.op("Reshape", [clipped, self.const("batch_of_1", [1, 4, 0, 0], np.int64)], "packed")  # [1, 4, h, w]
 
-    def pad(self, packed: str, multiple: int) -> tuple[str, str]:
-        """Reflect-pad [1, 4, h, w] to multiples of `multiple`; returns the padded tensor and its (h, w) before."""
+    def pad(self, packed: str, multiple: int) -> tuple[str, str, str]:
+        """Reflect-pad [1, 4, h, w] to multiples of `multiple`; returns the padded tensor, its (h, w) before and after."""
         shape = self.op("Shape", [packed], "packed_shape")
         hw = self.op("Slice", [shape, self.const("s", [2], np.int64), self.const("e", [4], np.int64)], "packed_hw")
         m = self.const("multiple", multiple, np.int64)
         extra = self.op("Mod", [self.op("Sub", [m, self.op("Mod", [hw, m], "rem")], "m_minus_rem"), m], "pad_hw")
         pads = self.op("Concat", [self.const("pads_head", [0, 0, 0, 0, 0, 0], np.int64), extra], "pads", axis=0)
-        return self.op("Pad", [packed, pads], "padded", mode="reflect"), hw
+        padded_hw = self.op("Add", [hw, extra], "padded_hw")
+        return self.op("Pad", [packed, pads], "padded", mode="reflect"), hw, padded_hw
 
     def cast(self, source: str, target: str, elem_type: int) -> None:
         """Feed the network's input: the padded frame, cast when the network takes FP16."""
@@ -134,18 +142,27 @@ class _Builder:
             return network_output
         return self.op("Cast", [network_output], "rgb_f32", tail=True, to=TensorProto.FLOAT)
 
-    def postprocess(self, rgb: str, packed_hw: str, bits: int) -> None:
-        """Crop [1, 3, 2h', 2w'] back to [3, 2h, 2w], scale, clip, round, HWC, to integers."""
+    def postprocess(self, rgb: str, packed_hw: str, padded_hw: str, bits: int, layout: str) -> None:
+        """Scale, clip and round [1, 3, 2h', 2w'] (or [1, 2h', 2w', 3]), HWC, crop back to [2h, 2w, 3], integers."""
+        if layout == NCHW:
+            x = self.op("Squeeze", [rgb, self.const("axis0", [0], np.int64)], "image_f32", tail=True)
+        else:  # flat: OpenVINO's elementwise kernels are slow along an innermost axis only 3 values wide
+            # (the shape from the padded input: a Shape of the network's output would keep a dequantized copy alive)
+            out_hw = self.op("Mul", [padded_hw, self.const("two", 2, np.int64)], "padded_out_hw", tail=True)
+            hwc_shape = self.op("Concat", [out_hw, self.const("rgb", [3], np.int64)], "hwc_shape", tail=True, axis=0)
+            x = self.op("Reshape", [rgb, self.const("flat", [-1], np.int64)], "image_f32", tail=True)
+        peak = float((1 << bits) - 1)
+        x = self.op("Mul", [x, self.const("peak", peak, np.float32)], "times_peak", tail=True)
+        x = self.op("Clip", [x, self.const("zero", 0.0, np.float32), self.const("peak", peak, np.float32)],
+                    "clipped", tail=True)
+        x = self.op("Round", [x], "rounded", tail=True)  # half to even, as numpy's rint
+        if layout == NCHW:
+            x = self.op("Transpose", [x], "hwc", tail=True, perm=[1, 2, 0])
+        else:
+            x = self.op("Reshape", [x, hwc_shape], "hwc", tail=True)
         ends = self.op("Mul", [packed_hw, self.const("two", 2, np.int64)], "out_hw", tail=True)
         start = self.const("start00", [0, 0], np.int64)
-        cropped = self.op("Slice", [rgb, start, ends, self.const("axes23", [2, 3], np.int64)], "cropped", tail=True)
-        planar = self.op("Squeeze", [cropped, self.const("axis0", [0], np.int64)], "planar", tail=True)
-        peak = float((1 << bits) - 1)
-        x = self.op("Mul", [planar, self.const("peak", peak, np.float32)], "times_peak", tail=True)
-        x = self.op("Max", [x, self.const("zero", 0.0, np.float32)], "at_least_0", tail=True)
-        x = self.op("Min", [x, self.const("peak", peak, np.float32)], "at_most_peak", tail=True)
-        x = self.op("Round", [x], "rounded", tail=True)  # half to even, as numpy's rint
-        hwc = self.op("Transpose", [x], "hwc", tail=True, perm=[1, 2, 0])
+        hwc = self.op("Slice", [x, start, ends, self.const("axes01", [0, 1], np.int64)], "cropped", tail=True)
         if bits == 16:  # little-endian byte pairs: lo = v - 256 * hi, hi = floor(v / 256), both exact in FP32
             hi = self.op("Floor", [self.op("Div", [hwc, self.const("b", 256.0, np.float32)], "v256", tail=True)],
                          "hi", tail=True)

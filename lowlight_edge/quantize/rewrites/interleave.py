@@ -10,7 +10,8 @@ ran in float between a dequantize and a quantize, with layout transposes around 
   Transpose back. ONNX Runtime runs the convolution channels-last, cancels the transposes against its own
   and moves 2C-byte blocks of uint8 in the middle one.
 
-Used for the `cpu` INT8 target only (TensorRT quantizes ConvTranspose itself).
+Used for the `cpu` INT8 target (TensorRT quantizes ConvTranspose itself); the DepthToSpace rewrite also gives pipeline
+graphs a channels-last network output (export/network_layout.py).
 """
 
 import numpy as np
@@ -23,7 +24,7 @@ from lowlight_edge.onnxgraph.graph import drop_unused_initializers, producers, r
 def rewrite_upsampling(model: onnx.ModelProto) -> dict[str, list[str]]:
     """Rewrite `model` in place; returns {original node: nodes that replace it}."""
     as_conv = _convtranspose_as_conv(model)
-    shuffles = _depth_to_space_channels_last(model)
+    shuffles = depth_to_space_channels_last(model)
     replaced = {original: [new for name in names for new in shuffles.pop(name, [name])]
                 for original, names in as_conv.items()}
     replaced.update(shuffles)
@@ -80,7 +81,8 @@ def _convtranspose_as_conv(model) -> dict[str, list[str]]:
     return replaced
 
 
-def _depth_to_space_channels_last(model) -> dict[str, list[str]]:
+def depth_to_space_channels_last(model) -> dict[str, list[str]]:
+    """Rewrite each DepthToSpace(2) fed by a Conv with stored weights, in place; returns {shuffle: its nodes}."""
     weights = _initializers(model)
     producer = producers(model)
     reading = readers(model)
