@@ -147,8 +147,23 @@ def test_png_files_decode_to_the_pixels_written_in_8_and_16_bits(tmp_path):
     rng = np.random.default_rng(0)
     for bits, dtype in ((8, np.uint8), (16, np.uint16)):
         pixels = rng.integers(0, 1 << bits, (37, 53, 3)).astype(dtype)
-        back = read_png(write_png(tmp_path / f"p{bits}.png", pixels))  # pypng: an independent decoder
-        assert np.array_equal(np.rint(back * ((1 << bits) - 1)).astype(dtype), pixels)
+        for level in (0, 1, 9):
+            back = read_png(write_png(tmp_path / f"p{bits}-{level}.png", pixels, level=level))  # pypng: independent
+            assert np.array_equal(np.rint(back * ((1 << bits) - 1)).astype(dtype), pixels)
+
+
+def test_png_level_0_stores_and_1_compresses(frames, tiny_onnx, tmp_path):
+    sizes = {}
+    for level in ("0", "1"):
+        out = tmp_path / level
+        assert main(["enhance", str(frames[0].dng), "-o", str(out), "--model", str(tiny_onnx), "--png-level", level]) == 0
+        sizes[level] = (out / f"{frames[0].dng.stem}.png").stat().st_size
+        assert read_png(out / f"{frames[0].dng.stem}.png").shape == (64, 96, 3)
+    assert sizes["0"] > 64 * 96 * 3 > sizes["1"]  # stored: every byte plus the chunks; level 1: smaller than the pixels
+    assert np.array_equal(read_png(tmp_path / "0" / f"{frames[0].dng.stem}.png"),
+                          read_png(tmp_path / "1" / f"{frames[0].dng.stem}.png"))
+    with pytest.raises(SystemExit):
+        main(["enhance", str(frames[0].dng), "-o", str(tmp_path / "x"), "--png-level", "10"])
 
 
 def test_a_run_where_every_file_fails_leaves_nothing_and_says_so_in_one_line_each(default_onnx, tmp_path, capsys):

@@ -23,6 +23,9 @@ def register(subparsers) -> None:
     p.add_argument("--reference-exposure", type=float, default=None, metavar="SECONDS",
                    help="ratio = this / the input's exposure time (capped at 300 as in SID)")
     p.add_argument("--bits", type=int, choices=(8, 16), default=8, help="PNG bit depth (default 8)")
+    p.add_argument("--png-level", type=int, choices=range(10), default=1, metavar="0-9",
+                   help="PNG compression level: 1 (default) is fast; 0 stores the pixels uncompressed (files ~1.7x as "
+                   "large, encoding nearly free); 9 is smallest and slowest")
     add_runner_options(p)
     add_force(p)
     p.set_defaults(handler=run)
@@ -33,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
 
     with LazyBar(min_total=2, desc="enhance", unit="file") as bar:
         results = enhance(args.inputs, args.output, args.model, args.backend, runner_options_from(args), args.ratio,
-                          args.reference_exposure, args.bits, args.force,
+                          args.reference_exposure, args.bits, args.force, png_level=args.png_level,
                           on_file=lambda r, total: (_report(r), bar.update(total=total)), log=say)
     failures = sum(r.error is not None for r in results)
     if failures == len(results):

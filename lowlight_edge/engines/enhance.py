@@ -64,7 +64,7 @@ def plan_outputs(files: list[Path], output: Path, force: bool = False) -> list[P
 
 def enhance(inputs: list[Path], output: Path, model: Path | None = None, backend: str | None = None,
             options: RunnerOptions | None = None, ratio: float | None = None,
-            reference_exposure: float | None = None, bits: int = 8, force: bool = False,
+            reference_exposure: float | None = None, bits: int = 8, force: bool = False, png_level: int = 1,
             on_file: Callable[[Enhanced, int], None] = lambda result, total: None,
             log: Callable[[str], None] = lambda _m: None) -> list[Enhanced]:
     """Enhance every RAW file of `inputs` (files or folders) to `output/<stem>.png`.
@@ -75,6 +75,7 @@ def enhance(inputs: list[Path], output: Path, model: Path | None = None, backend
             a GPU runtime where one can run, else OpenVINO, else ONNX Runtime), named through `log`.
         ratio: amplification; else `reference_exposure` / the file's exposure; else from a SID-style name.
         bits: 8 or 16-bit PNG.
+        png_level: zlib level, 0 (stored: no encoding cost) to 9 (smallest); 1 is OpenCV's fast default.
         on_file: called with each file's result and the number of files, as each finishes (progress, printing).
     Returns:
         one Enhanced per file; a file that fails carries its one-line error and the others are written.
@@ -94,7 +95,7 @@ def enhance(inputs: list[Path], output: Path, model: Path | None = None, backend
     options = fit_to_memory(model, backend, options or RunnerOptions(), log)
     with open_runner(model, backend, options) as runner:
         check_bits(runner, bits)
-        return _run_all(runner, files, targets, ratio, reference_exposure, bits, force, on_file, log)
+        return _run_all(runner, files, targets, ratio, reference_exposure, bits, force, on_file, log, png_level)
 
 
 AUTO_TILE_NOTE_BELOW = 4096  # say so when auto-tiling could touch a camera frame (packed sides up to ~4000)
@@ -117,7 +118,7 @@ def fit_to_memory(model: Path, backend: str, options: RunnerOptions, log) -> Run
 
 
 def _run_all(runner, files: list[Path], targets: list[Path], ratio, reference_exposure, bits: int, force: bool,
-             on_file, log) -> list[Enhanced]:
+             on_file, log, png_level: int = 1) -> list[Enhanced]:
     """Decode the next file while the model runs on this one, and encode PNGs in a writer thread.
 
     One file is decoded ahead and one written behind (bounded memory: three frames at most). A write either
@@ -143,7 +144,7 @@ def _run_all(runner, files: list[Path], targets: list[Path], ratio, reference_ex
                 try:
                     pixels = frame_pixels(runner, frame, result.ratio, bits)
                     result.size = (pixels.shape[1], pixels.shape[0])
-                    job = writer.submit(write_png, target, pixels, bits, force)
+                    job = writer.submit(write_png, target, pixels, bits, force, png_level)
                 except LowlightError as exc:
                     result.error = str(exc)
             if writing is not None:

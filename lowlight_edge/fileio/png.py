@@ -1,9 +1,10 @@
 """8- and 16-bit RGB PNG: encoded with imagecodecs (libpng + zlib in C, 16-bit included, which Pillow lacks),
 written atomically; read with pypng.
 
-Encoding uses OpenCV's fast settings (compression level 1, the Sub filter, run-length strategy): 575-653 ms for a
-12-megapixel 8-bit frame on the 2-core CI machine (benchmarks/results/2026-11-27-cpu2core-pipeline/speed.md, encode
-stage), in C, off the GIL, so `enhance` runs it in a writer thread beside the model.
+Encoding uses OpenCV's fast settings (compression level 1, the Sub filter, run-length strategy): 514-639 ms for a
+12-megapixel 8-bit frame on the 2-core CI machine (benchmarks/results/2026-11-28-cpu2core-pipeline/speed.md, encode
+stage), in C, off the GIL, so `enhance` runs it in a writer thread beside the model. Level 0 stores the rows
+unfiltered: ~0.1 s, files ~1.7x as large (png-encoders.txt there).
 """
 
 from pathlib import Path
@@ -39,13 +40,17 @@ def to_integer(rgb: np.ndarray, bits: int) -> np.ndarray:
 
 
 def encode_png(pixels: np.ndarray, level: int = 1) -> bytes:
-    """uint8/uint16 RGB [H, W, 3] -> PNG bytes (`level` 1 fastest .. 9 smallest)."""
+    """uint8/uint16 RGB [H, W, 3] -> PNG bytes (`level` 0 stored, 1 fast .. 9 smallest)."""
     import imagecodecs
 
     if pixels.dtype not in (np.uint8, np.uint16) or pixels.ndim != 3 or pixels.shape[-1] != 3:
         raise InputError(f"PNG pixels must be uint8 or uint16 [H, W, 3], got {pixels.dtype} {list(pixels.shape)}")
+    if not 0 <= level <= 9:
+        raise InputError(f"PNG compression level must be 0 to 9, got {level}")
+    stored = level == 0  # nothing to compress: filtering would only cost time
     return bytes(imagecodecs.png_encode(np.ascontiguousarray(pixels), level=level,
-                                        filter=imagecodecs.PNG.FILTER.SUB, strategy=imagecodecs.PNG.STRATEGY.RLE))
+                                        filter=imagecodecs.PNG.FILTER.NONE if stored else imagecodecs.PNG.FILTER.SUB,
+                                        strategy=imagecodecs.PNG.STRATEGY.RLE))
 
 
 def write_png(path: Path, image: np.ndarray, bits: int = 8, force: bool = False, level: int = 1) -> Path:
