@@ -2,14 +2,16 @@
 # The whole-frame pipeline graph against the host path on the CPU, bundled model, Sony full frame (RAW 2848x4256 as
 # an uncompressed DNG -> 8-bit PNG): stage tables of both forms, FP32 and INT8 (cpu target), ONNX Runtime and
 # OpenVINO, all in one bench process; the pipeline graph's own pre/post cost (its compute view minus the network's,
-# same frame, same process); decoding with tifffile against LibRaw; `enhance` throughput over a folder of full
-# frames against 1 / (the model's time per frame).
-# Usage (after `make venv`): bash benchmarks/scripts/cpu-pipeline.sh [OUTDIR]
+# same frame, same process) and, from the runtimes' per-node profiles, its pre/post nodes now and at REV (default
+# 8eedcca, before the output-layout rewrite); decoding with tifffile against LibRaw; `enhance` throughput over a
+# folder of eight full frames against 1 / (the model's time per frame), at PNG levels 1 (default) and 0.
+# Usage (after `make venv`): bash benchmarks/scripts/cpu-pipeline.sh [OUTDIR] [REV]
 set -euo pipefail
 LE=.venv/bin/lowlight-edge
 PY=.venv/bin/python
 export LOWLIGHT_EDGE_CACHE=${LOWLIGHT_EDGE_CACHE:-$PWD/.cache/lowlight-edge}
 OUT=${1:-work/results/$(hostname)/pipeline}
+BEFORE=${2:-8eedcca}
 W=work/export/pipeline
 F=work/frames/pipeline-fullframes
 mkdir -p "$W" "$OUT" "$F"
@@ -18,7 +20,7 @@ $LE export $M -o $W/default.fp32.onnx --force > $OUT/wrap.txt 2>&1
 $LE quantize int8 $W/default.fp32.onnx -o $W/default.int8-cpu.onnx --target cpu --calib synthetic:16 --force \
     >> $OUT/wrap.txt 2>&1
 for v in fp32 int8-cpu; do $LE pipeline $W/default.$v.onnx --force >> $OUT/wrap.txt 2>&1; done
-# four full frames of the held-out photographs through the sensor model (all four CFA phases)
+# eight full frames of the held-out photographs through the sensor model (every CFA phase twice)
 $PY - "$F" <<'PY'
 import sys
 from pathlib import Path
@@ -26,7 +28,7 @@ from skimage.transform import resize
 from lowlight_edge.raw.scenes import HELD_OUT_IMAGES, load_image
 from lowlight_edge.raw.synth_frames import write_frames
 images = {f"{name}-{i}": resize(load_image(name), (2848, 4256, 3), order=1, anti_aliasing=False).astype("float32")
-          for i, name in enumerate(HELD_OUT_IMAGES * 2)}
+          for i, name in enumerate(HELD_OUT_IMAGES * 4)}
 for frame in write_frames(Path(sys.argv[1]), images, force=True):
     frame.truth.unlink()  # only the DNGs: the folder is enhance's input
 PY
@@ -49,11 +51,20 @@ for name, read in (("tifffile (plain DNG)", read_plain_dng), ("LibRaw", libraw))
         start = time.perf_counter(); read(path); times.append((time.perf_counter() - start) * 1000)
     print(f"{name}: median {statistics.median(times[1:]):.1f} ms over 10 reads of {path.name}")
 PY
-for model in default.int8-cpu default.int8-cpu.pipeline; do
-  for backend in ort-cpu ov-cpu; do
-    rm -rf work/enhanced/pipeline-bench
-    $LE enhance $F -o work/enhanced/pipeline-bench --model $W/$model.onnx --backend $backend --force 2>&1 \
-        | tr '\r' '\n' | grep "images/s" | sed "s|^|$model on $backend: |" | tee -a $OUT/throughput.txt
+rm -f $OUT/prepost.txt
+for v in fp32 int8-cpu; do
+  $PY benchmarks/scripts/pipeline_nodes.py $W/default.$v.onnx --dng "$RAW" --before "$BEFORE" 2>&1 \
+      | grep -v -i "removing initializer\|merging shape" | tee -a $OUT/prepost.txt
+done
+rm -f $OUT/throughput.txt
+for level in 1 0; do
+  for model in default.int8-cpu default.int8-cpu.pipeline; do
+    for backend in ort-cpu ov-cpu; do
+      rm -rf work/enhanced/pipeline-bench
+      $LE enhance $F -o work/enhanced/pipeline-bench --model $W/$model.onnx --backend $backend --png-level $level \
+          --force 2>&1 | tr '\r' '\n' | grep "images/s" | sed "s|^|$model on $backend (png level $level): |" \
+          | tee -a $OUT/throughput.txt
+    done
   done
 done
 $PY benchmarks/scripts/pipeline_summary.py $OUT | tee $OUT/summary.md

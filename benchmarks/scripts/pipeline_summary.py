@@ -32,11 +32,12 @@ for net in ("default.fp32", "default.int8-cpu"):
               f"{pipe['stats']['median_ms']:.0f} | {per_frame[(net, backend)]:.0f} |")
 throughput = out / "throughput.txt"
 if throughput.exists():
-    print("\n| enhance over the folder | images/s | 0.9 / (model time per frame) | target met |")
-    print("| --- | --- | --- | --- |")
-    # "MODEL on BACKEND: ... N images/s", possibly with a progress bar's line breaks in between
-    for match in re.finditer(r"(\S+) on (\S+): .*? ([\d.]+) images/s", throughput.read_text(), re.DOTALL):
-        model, backend, rate = match.group(1), match.group(2), float(match.group(3))
+    print("\n| enhance over the folder | PNG level | images/s | 0.9 / (model time per frame) | target met |")
+    print("| --- | --- | --- | --- | --- |")
+    # "MODEL on BACKEND (png level L): ... N images/s", possibly with a progress bar's line breaks in between
+    pattern = r"(\S+) on (\S+?)(?: \(png level (\d)\))?: .*? ([\d.]+) images/s"
+    for match in re.finditer(pattern, throughput.read_text(), re.DOTALL):
+        model, backend, level, rate = match.group(1), match.group(2), match.group(3) or "1", float(match.group(4))
         net = model.removesuffix(".pipeline")
         key = (f"{net}.pipeline.onnx" if model.endswith(".pipeline") else f"{net}.onnx", backend, "end-to-end")
         record = by.get(key)
@@ -44,4 +45,4 @@ if throughput.exists():
             continue
         compute = record["stages"].get("pipeline") or record["stages"]["inference"]
         bound = 0.9 / (compute["median_ms"] / 1000)
-        print(f"| {model} on {backend} | {rate:.3f} | {bound:.3f} | {'yes' if rate >= bound else 'no'} |")
+        print(f"| {model} on {backend} | {level} | {rate:.3f} | {bound:.3f} | {'yes' if rate >= bound else 'no'} |")

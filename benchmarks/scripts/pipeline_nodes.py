@@ -1,0 +1,127 @@
+"""Where a pipeline graph's time goes, from the runtimes' own per-node profiles: its pre/post nodes against the network's.
+
+Subtracting two end-to-end medians (the pipeline's compute view minus the network's) is at the mercy of a noisy
+machine; the profilers time each node of the same runs. ONNX Runtime (enable_profiling) and OpenVINO (PERF_COUNT),
+2 threads, the Sony full frame (a DNG's mosaic when given, else seeded values), 1 warmup + RUNS runs, medians.
+"Pre/post" counts the nodes the wrapper adds (names starting `pipeline/`, and OpenVINO's `image` output node);
+everything else is the network, including the output-layout rewrite export/network_layout.py makes.
+
+With --before REV the same network is also wrapped by export/pipeline_graph.py as it was at git revision REV.
+
+With --top N, ONNX Runtime's N slowest pre/post nodes of the wrapper now are listed too.
+
+Usage: python benchmarks/scripts/pipeline_nodes.py NETWORK.onnx [--dng FILE] [--before REV] [--runs N] [--top N]
+"""
+
+import argparse
+import collections
+import importlib.util
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import onnx
+
+from lowlight_edge.export.pipeline_graph import wrap_network
+from lowlight_edge.onnxgraph.pipeline_io import pipeline_feed
+from lowlight_edge.raw.reader import read_raw
+
+FULL_FRAME = (2848, 4256)
+
+
+def builder_at(rev: str):
+    source = subprocess.run(["git", "show", f"{rev}:lowlight_edge/export/pipeline_graph.py"], check=True,
+                            capture_output=True, text=True).stdout
+    path = Path(tempfile.mkdtemp()) / "pipeline_graph_before.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location("pipeline_graph_before", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.wrap_network
+
+
+def own_node(name: str) -> bool:
+    return name.startswith("pipeline/") or name == "image"
+
+
+def onnxruntime_split(model: onnx.ModelProto, feed: dict, runs: int, top: int = 0) -> tuple[float, float, float]:
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 2
+    options.enable_profiling = True
+    options.profile_file_prefix = str(Path(tempfile.mkdtemp()) / "ort")
+    session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    for _ in range(runs + 1):
+        session.run(None, feed)
+    events = json.loads(Path(session.end_profiling()).read_text())
+    run_events = [e for e in events if e.get("name") == "model_run"]
+    own, network, per_node = [], [], collections.defaultdict(list)
+    for run in run_events[1:]:  # the first is the warmup
+        inside = [e for e in events if e.get("cat") == "Node" and e["name"].endswith("_kernel_time")
+                  and run["ts"] <= e["ts"] <= run["ts"] + run["dur"]]
+        own.append(sum(e["dur"] for e in inside if own_node(e["name"])) / 1000)
+        network.append(sum(e["dur"] for e in inside if not own_node(e["name"])) / 1000)
+        for e in inside:
+            if own_node(e["name"]):
+                per_node[f"{e['args']['op_name']} {e['name'].removesuffix('_kernel_time')}"].append(e["dur"] / 1000)
+    slowest = sorted(per_node.items(), key=lambda item: -statistics.median(item[1]))[:top]
+    for name, times in slowest:
+        print(f"    {statistics.median(times):6.1f} ms  {name}")
+    return statistics.median(own), statistics.median(network), statistics.median(r["dur"] / 1000 for r in run_events[1:])
+
+
+def openvino_split(model: onnx.ModelProto, feed: dict, runs: int) -> tuple[float, float, float]:
+    import time
+
+    import openvino as ov
+
+    path = Path(tempfile.mkdtemp()) / "pipeline.onnx"
+    onnx.save(model, str(path))
+    request = ov.Core().compile_model(str(path), "CPU", {"INFERENCE_NUM_THREADS": 2, "PERF_COUNT": True}) \
+        .create_infer_request()
+    request.infer(feed)
+    own, network, wall = [], [], []
+    for _ in range(runs):
+        start = time.perf_counter()
+        request.infer(feed)
+        wall.append((time.perf_counter() - start) * 1000)
+        info = request.get_profiling_info()
+        own.append(sum(p.real_time.total_seconds() for p in info if own_node(p.node_name)) * 1000)
+        network.append(sum(p.real_time.total_seconds() for p in info if not own_node(p.node_name)) * 1000)
+    return statistics.median(own), statistics.median(network), statistics.median(wall)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("network", type=Path)
+    parser.add_argument("--dng", type=Path, default=None)
+    parser.add_argument("--before", default=None, metavar="REV")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--top", type=int, default=0, metavar="N")
+    args = parser.parse_args()
+    if args.dng:
+        frame = read_raw(args.dng)
+        feed = pipeline_feed(frame.bayer, frame.phase, frame.black, frame.white, 100.0).arrays()
+    else:
+        mosaic = np.random.default_rng(0).integers(500, 1500, size=FULL_FRAME).astype(np.uint16)
+        feed = pipeline_feed(mosaic, "RGGB", (512.0,) * 4, 16383.0, 100.0).arrays()
+    network = onnx.load(str(args.network))
+    builders = {"now": wrap_network}
+    if args.before:
+        builders = {f"at {args.before}": builder_at(args.before), **builders}
+    print(f"{args.network.name}, mosaic {list(feed['mosaic'].shape)} bytes, {args.runs} runs after 1 warmup, medians")
+    for runtime, split in (("ONNX Runtime", onnxruntime_split), ("OpenVINO", openvino_split)):
+        for label, wrap in builders.items():
+            top = args.top if (split is onnxruntime_split and wrap is wrap_network) else 0
+            own, rest, run = split(wrap(network), feed, args.runs, *([top] if top else []))
+            print(f"{runtime:12s} wrapper {label:14s}: pre/post nodes {own:6.1f} ms, network nodes {rest:7.1f} ms, "
+                  f"run {run:7.1f} ms (pre/post {100 * own / run:.1f}% of the run)", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
