@@ -15,6 +15,8 @@ Two exact rewrites, on a copy of the network:
 Anything else (e.g. INT8 for TensorRT, whose DepthToSpace reads dequantized weights) stays NCHW.
 """
 
+import math
+
 import onnx
 from onnx import helper
 
@@ -43,7 +45,7 @@ def _drop_final_transpose(model: onnx.ModelProto) -> bool:
     """Remove a Transpose to NCHW that only per-value nodes separate from the output; False where there is none."""
     output = model.graph.output[0]
     producer, reading = producers(model), readers(model)
-    scalars = {t.name for t in model.graph.initializer if _size(t) == 1}
+    scalars = {t.name for t in model.graph.initializer if math.prod(t.dims) == 1}
     chain, node = [], producer.get(output.name)
     while node is not None and node.op_type in _PER_VALUE and all(i in scalars for i in node.input[1:]):
         chain.append(node)
@@ -64,7 +66,7 @@ def _drop_final_transpose(model: onnx.ModelProto) -> bool:
             other.input[:] = [output.name if i == channels_last else i for i in other.input]
     model.graph.node.remove(node)
     moved = {n.output[0] for n in chain} | {channels_last}
-    kept = [v for v in model.graph.value_info if v.name not in moved]  # their recorded shapes were NCHW
+    kept = [v for v in model.graph.value_info if v.name not in moved]  # shapes recorded for the old layout
     del model.graph.value_info[:]
     model.graph.value_info.extend(kept)
     output.CopyFrom(helper.make_tensor_value_info(output.name, output.type.tensor_type.elem_type, None))
@@ -73,10 +75,3 @@ def _drop_final_transpose(model: onnx.ModelProto) -> bool:
 
 def _perm(node: onnx.NodeProto) -> list[int]:
     return next((list(a.ints) for a in node.attribute if a.name == "perm"), [])
-
-
-def _size(tensor: onnx.TensorProto) -> int:
-    size = 1
-    for d in tensor.dims:
-        size *= d
-    return size
