@@ -60,6 +60,15 @@ def test_train_cli_writes_checkpoint_report_and_card(tmp_path):
     assert f"]({out.stem}.png)" in card and out.with_suffix(".png").read_bytes()[:4] == b"\x89PNG"
 
 
+@pytest.mark.parametrize("adv_weight", [0.01, 0.0])
+def test_the_model_card_says_whether_the_adversarial_term_steered_the_generator(adv_weight):
+    from lowlight_edge.train.model_card import training_kind
+
+    kind = training_kind({"l1_weight": 1.0, "adv_weight": adv_weight, "lpips_weight": 0.2, "disc_width": 32})
+    assert ("conditional GAN" in kind) == bool(adv_weight)
+    assert ("adversarial weight 0.01" in kind) == bool(adv_weight) and ("term off" in kind) == (not adv_weight)
+
+
 @pytest.mark.parametrize("args, message", [
     (["--amp"], "--amp"),
     (["--device", "cuda"], "sees no CUDA device"),

@@ -21,10 +21,20 @@ def score_table(held_out: dict) -> str:
 
 
 def losses(cfg: dict) -> str:
-    terms = [f"L1 weight {cfg['l1_weight']}", f"adversarial weight {cfg['adv_weight']}"]
+    terms = [f"L1 weight {cfg['l1_weight']}"]
+    if cfg["adv_weight"]:
+        terms.append(f"adversarial weight {cfg['adv_weight']}")
     if cfg.get("lpips_weight"):
         terms.append(f"LPIPS (AlexNet v0.1, frozen) weight {cfg['lpips_weight']}")
     return ", ".join(terms)
+
+
+def training_kind(cfg: dict) -> str:
+    """How the losses steer the generator: a conditional GAN only while the adversarial term is on."""
+    if cfg["adv_weight"]:
+        return f"as a conditional GAN ({losses(cfg)}; PatchGAN discriminator width {cfg['disc_width']})"
+    return (f"with {losses(cfg)}, the adversarial term off (weight 0: the PatchGAN discriminator trained beside it "
+            "does not steer the generator)")
 
 
 def model_card(name: str, report: dict, grid_name: str | None = None) -> str:
@@ -44,7 +54,7 @@ def model_card(name: str, report: dict, grid_name: str | None = None) -> str:
     return f"""# Model card: {name}
 
 Attention U-Net generator (width {cfg['generator']['width']}, depth {cfg['generator']['depth']}), trained by
-`lowlight-edge train` as a conditional GAN ({losses(cfg)}; PatchGAN discriminator width {cfg['disc_width']}).
+`lowlight-edge train` {training_kind(cfg)}.
 
 - **Data**: {data}
 - **Held out** (never trained on): the images in the table below, one frame per (ratio, ISO) condition,
