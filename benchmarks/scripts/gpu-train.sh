@@ -14,7 +14,8 @@
 # (.md) and held-out grid (.png). To bundle it: copy default.safetensors, default.png to lowlight_edge/weights/,
 # default.json to lowlight_edge/weights/training_report.json, default.md to lowlight_edge/weights/MODEL_CARD.md, and
 # keep device.txt, train.log and a NOTE under benchmarks/results/; `make test` re-measures it on the CPU.
-# Usage: bash benchmarks/scripts/gpu-train.sh [OUTDIR]   (PY, STEPS, MINUTES, BATCH, PATCH, LPIPS_WEIGHT override;
+# Usage: bash benchmarks/scripts/gpu-train.sh [OUTDIR]   (PY, STEPS, MINUTES, BATCH, PATCH, LPIPS_WEIGHT,
+# ADV_WEIGHT override;
 # DEVICE=cpu with tiny STEPS/BATCH/PATCH checks the script's plumbing on a machine without a GPU)
 set -uo pipefail
 PY=${PY:-python3}
@@ -23,7 +24,8 @@ STEPS=${STEPS:-10000}       # ~35 ms a step planned at batch 64 of 128x128 with 
 MINUTES=${MINUTES:-6.5}     # the safety stop (the cosine schedule then ends early)
 BATCH=${BATCH:-64}
 PATCH=${PATCH:-128}
-LPIPS_WEIGHT=${LPIPS_WEIGHT:-0.1}
+LPIPS_WEIGHT=${LPIPS_WEIGHT:-0.2}
+ADV_WEIGHT=${ADV_WEIGHT:-0}    # the bundled recipe: off (benchmarks/results/2026-11-28-cpu2core-train-adv0-probe/)
 DEVICE=${DEVICE:-cuda}
 export LOWLIGHT_EDGE_CACHE=${LOWLIGHT_EDGE_CACHE:-$PWD/.cache/lowlight-edge}
 export PYTHONUNBUFFERED=1
@@ -37,6 +39,6 @@ $LE train -o "$SMOKE/smoke.safetensors" --device "$DEVICE" --steps 40 --batch 16
 cat "$OUT/smoke.txt"
 [ -s "$SMOKE/smoke.safetensors" ] || { echo "the smoke run wrote no checkpoint: not starting the long run"; exit 1; }
 $LE train -o "$OUT/default.safetensors" --width lite --device "$DEVICE" --steps "$STEPS" --batch "$BATCH" \
-    --patch "$PATCH" --lr 3e-4 --lpips-weight "$LPIPS_WEIGHT" --validate-every 1000 --time-limit "$MINUTES" \
+    --patch "$PATCH" --lr 3e-4 --lpips-weight "$LPIPS_WEIGHT" --adv-weight "$ADV_WEIGHT" --validate-every 1000 --time-limit "$MINUTES" \
     --seed 0 --force 2>&1 | tr '\r' '\n' > "$OUT/train.log"
 tail -4 "$OUT/train.log"
