@@ -8,7 +8,7 @@ everything else is the network, including the output-layout rewrite export/netwo
 
 With --before REV the same network is also wrapped by export/pipeline_graph.py as it was at git revision REV.
 
-With --top N, ONNX Runtime's N slowest pre/post nodes of the wrapper now are listed too.
+With --top N, each runtime's N slowest pre/post nodes of the wrapper now are listed too.
 
 Usage: python benchmarks/scripts/pipeline_nodes.py NETWORK.onnx [--dng FILE] [--before REV] [--runs N] [--top N]
 """
@@ -69,13 +69,16 @@ def onnxruntime_split(model: onnx.ModelProto, feed: dict, runs: int, top: int = 
         for e in inside:
             if own_node(e["name"]):
                 per_node[f"{e['args']['op_name']} {e['name'].removesuffix('_kernel_time')}"].append(e["dur"] / 1000)
-    slowest = sorted(per_node.items(), key=lambda item: -statistics.median(item[1]))[:top]
-    for name, times in slowest:
-        print(f"    {statistics.median(times):6.1f} ms  {name}")
+    print_slowest(per_node, top)
     return statistics.median(own), statistics.median(network), statistics.median(r["dur"] / 1000 for r in run_events[1:])
 
 
-def openvino_split(model: onnx.ModelProto, feed: dict, runs: int) -> tuple[float, float, float]:
+def print_slowest(per_node: dict[str, list[float]], top: int) -> None:
+    for name, times in sorted(per_node.items(), key=lambda item: -statistics.median(item[1]))[:top]:
+        print(f"    {statistics.median(times):6.1f} ms  {name}")
+
+
+def openvino_split(model: onnx.ModelProto, feed: dict, runs: int, top: int = 0) -> tuple[float, float, float]:
     import time
 
     import openvino as ov
@@ -85,7 +88,7 @@ def openvino_split(model: onnx.ModelProto, feed: dict, runs: int) -> tuple[float
     request = ov.Core().compile_model(str(path), "CPU", {"INFERENCE_NUM_THREADS": 2, "PERF_COUNT": True}) \
         .create_infer_request()
     request.infer(feed)
-    own, network, wall = [], [], []
+    own, network, wall, per_node = [], [], [], collections.defaultdict(list)
     for _ in range(runs):
         start = time.perf_counter()
         request.infer(feed)
@@ -93,6 +96,10 @@ def openvino_split(model: onnx.ModelProto, feed: dict, runs: int) -> tuple[float
         info = request.get_profiling_info()
         own.append(sum(p.real_time.total_seconds() for p in info if own_node(p.node_name)) * 1000)
         network.append(sum(p.real_time.total_seconds() for p in info if not own_node(p.node_name)) * 1000)
+        for p in info:
+            if own_node(p.node_name):
+                per_node[f"{p.node_type} {p.node_name}"].append(p.real_time.total_seconds() * 1000)
+    print_slowest(per_node, top)
     return statistics.median(own), statistics.median(network), statistics.median(wall)
 
 
@@ -117,8 +124,7 @@ def main() -> None:
     print(f"{args.network.name}, mosaic {list(feed['mosaic'].shape)} bytes, {args.runs} runs after 1 warmup, medians")
     for runtime, split in (("ONNX Runtime", onnxruntime_split), ("OpenVINO", openvino_split)):
         for label, wrap in builders.items():
-            top = args.top if (split is onnxruntime_split and wrap is wrap_network) else 0
-            own, rest, run = split(wrap(network), feed, args.runs, *([top] if top else []))
+            own, rest, run = split(wrap(network), feed, args.runs, args.top if wrap is wrap_network else 0)
             print(f"{runtime:12s} wrapper {label:14s}: pre/post nodes {own:6.1f} ms, network nodes {rest:7.1f} ms, "
                   f"run {run:7.1f} ms (pre/post {100 * own / run:.1f}% of the run)", flush=True)
 

@@ -63,6 +63,8 @@ RULES = {  # field: (rule, what it must be)
     "skipped": (_optional(_is(str)), "a string or null"), "baseline": (_optional(_is(str)), "a string or null"),
     "max_tile": (_optional(_count), "a count or null"), "memory": (_optional(_memory), "an object with a numeric peak_rss_mib, or null"),
 }
+
+
 def check_document(doc: dict, path, required: tuple[str, ...], views: tuple[str, ...]) -> None:
     """Raise one InputError naming the first record field that breaks its rule; `required` are the fields a
     record cannot lack, `views` the modes it may have (both from bench.records)."""

@@ -49,8 +49,8 @@ def wrap_network(network: onnx.ModelProto, bits: int = 8) -> onnx.ModelProto:
     network, layout = channels_last_output(network)
     graph = network.graph
     builder = _Builder()
-    packed = builder.pack_and_normalise()
-    padded, packed_hw, padded_hw = builder.pad(packed, multiple)
+    packed, packed_hw = builder.pack_and_normalise()
+    padded, padded_hw = builder.pad(packed, packed_hw, multiple)
     net_in, net_out = inputs[0], graph.output[0]
     builder.cast(padded, net_in.name, net_in.type.tensor_type.elem_type)
     rgb = builder.cast_to_float(net_out.name, net_out.type.tensor_type.elem_type)
@@ -93,8 +93,8 @@ class _Builder:
             helper.make_node(op_type, inputs, [out], name=self.name(op_type), **attrs))
         return out
 
-    def pack_and_normalise(self) -> str:
-        """mosaic bytes -> normalised packed frame float32 [1, 4, h, w] in R, G1, B, G2 order."""
+    def pack_and_normalise(self) -> tuple[str, str]:
+        """mosaic bytes -> normalised packed frame float32 [1, 4, h, w] in R, G1, B, G2 order, and its (h, w)."""
         values = self.op("Cast", [MOSAIC], "bytes_f32", to=TensorProto.FLOAT)  # [H, 4w]: row y, cell x, (dx, byte)
         shape = self.op("Shape", [values], "mosaic_shape")
         packed_hw = self.op("Div", [shape, self.const("bytes_per_cell", [2, 4], np.int64)], "packed_hw")
@@ -118,17 +118,16 @@ class _Builder:
         scaled = self.op("Mul", [self.op("Sub", [ordered, black], "minus_black"), gain], "scaled")
         cap = self.op("Min", [RATIO, self.const("one", [1.0], np.float32)], "cap")
         clipped = self.op("Min", [self.op("Max", [scaled, self.const("zero", 0.0, np.float32)], "floor0"), cap], "clipped")
-        return self.op("Reshape", [clipped, self.const("batch_of_1", [1, 4, 0, 0], np.int64)], "packed")  # [1, 4, h, w]
+        packed = self.op("Reshape", [clipped, self.const("batch_of_1", [1, 4, 0, 0], np.int64)], "packed")
+        return packed, packed_hw
 
-    def pad(self, packed: str, multiple: int) -> tuple[str, str, str]:
-        """Reflect-pad [1, 4, h, w] to multiples of `multiple`; returns the padded tensor, its (h, w) before and after."""
-        shape = self.op("Shape", [packed], "packed_shape")
-        hw = self.op("Slice", [shape, self.const("s", [2], np.int64), self.const("e", [4], np.int64)], "packed_hw")
+    def pad(self, packed: str, hw: str, multiple: int) -> tuple[str, str]:
+        """Reflect-pad [1, 4, h, w] (`hw`: its (h, w)) to multiples of `multiple`; returns it and its padded (h, w)."""
         m = self.const("multiple", multiple, np.int64)
         extra = self.op("Mod", [self.op("Sub", [m, self.op("Mod", [hw, m], "rem")], "m_minus_rem"), m], "pad_hw")
         pads = self.op("Concat", [self.const("pads_head", [0, 0, 0, 0, 0, 0], np.int64), extra], "pads", axis=0)
         padded_hw = self.op("Add", [hw, extra], "padded_hw")
-        return self.op("Pad", [packed, pads], "padded", mode="reflect"), hw, padded_hw
+        return self.op("Pad", [packed, pads], "padded", mode="reflect"), padded_hw
 
     def cast(self, source: str, target: str, elem_type: int) -> None:
         """Feed the network's input: the padded frame, cast when the network takes FP16."""
