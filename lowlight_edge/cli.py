@@ -11,6 +11,7 @@ import sys
 from lowlight_edge.commands import (
     bench,
     build,
+    card,
     check,
     demo,
     enhance,
@@ -30,8 +31,8 @@ from lowlight_edge.commands.common import printable
 from lowlight_edge.errors import LowlightError
 from lowlight_edge.version import __version__
 
-COMMANDS = [init, export, quantize, pipeline, check, build, bench, enhance, inspect, synth, train, weights, metrics, validate,
-            report, demo]
+COMMANDS = [init, export, quantize, pipeline, check, build, bench, enhance, inspect, synth, train, card, weights, metrics,
+            validate, report, demo]
 PROG = "lowlight-edge"
 INTERNAL_ERROR = 3  # exit code of an unexpected exception: a bug, told apart from bad input (2) and the machine (1)
 

@@ -1,8 +1,9 @@
 """The pipeline graph (RAW mosaic in, pixels out) against the host path it replaces, on every runtime here.
 
 The reference is the host path: numpy packing (raw/pack.py), the network graph alone under ONNX Runtime, and
-numpy cropping/rounding; the pipeline graph reimplements all of it as ONNX nodes. A wrong CFA order and a
-perturbed network are the negative controls the comparisons must catch.
+numpy cropping/rounding; the pipeline graph reimplements all of it as ONNX nodes, in two forms (the "tensorrt"
+form every runtime takes, the "cpu" form with fewer passes). A wrong CFA order and a perturbed network are the
+negative controls the comparisons must catch.
 """
 
 import numpy as np
@@ -14,7 +15,8 @@ from lowlight_edge.engines.select import open_runner
 from lowlight_edge.errors import InputError, ModelError
 from lowlight_edge.export.pipeline import wrap_pipeline
 from lowlight_edge.fileio.png import to_integer
-from lowlight_edge.onnxgraph.pipeline_io import pipeline_feed
+from lowlight_edge.onnxgraph.metadata import read_metadata
+from lowlight_edge.onnxgraph.pipeline_io import PIPELINE_KEY, TARGETS, PipelineSpec, pipeline_feed
 from lowlight_edge.raw.cfa import PHASES
 from lowlight_edge.raw.enhance import enhance_packed
 from lowlight_edge.raw.pack import pack_bayer
@@ -37,15 +39,31 @@ def _lsb(a, b) -> int:
     return int(np.abs(a.astype(np.int64) - b.astype(np.int64)).max())
 
 
+def _target(path) -> str:
+    return PipelineSpec.from_metadata(read_metadata(onnx.load(str(path), load_external_data=False))).target
+
+
 @pytest.fixture(scope="module")
 def pipeline_onnx(default_onnx, tmp_path_factory):
     return wrap_pipeline(default_onnx, tmp_path_factory.mktemp("pipe") / "default.pipeline.onnx").output
 
 
+@pytest.fixture(scope="module")
+def pipelines(default_onnx, pipeline_onnx, tmp_path_factory):
+    """The FP32 network in each form: {"tensorrt": path, "cpu": path}."""
+    cpu = wrap_pipeline(default_onnx, tmp_path_factory.mktemp("pipe") / "default.cpu.pipeline.onnx", target="cpu")
+    return {"tensorrt": pipeline_onnx, "cpu": cpu.output}
+
+
+def test_each_form_says_its_target_and_an_fp32_network_defaults_to_the_form_every_runtime_takes(pipelines):
+    assert {target: _target(path) for target, path in pipelines.items()} == {t: t for t in TARGETS}
+
+
+@pytest.mark.parametrize("target", TARGETS)
 @pytest.mark.parametrize("phase", PHASES)
-def test_pipeline_pixels_equal_the_host_path_for_every_cfa_phase(default_onnx, pipeline_onnx, phase):
+def test_pipeline_pixels_equal_the_host_path_for_every_cfa_phase(default_onnx, pipelines, phase, target):
     mosaic = _mosaic(PHASES.index(phase))
-    with open_runner(default_onnx, "ort-cpu") as network, open_runner(pipeline_onnx, "ort-cpu") as pipeline:
+    with open_runner(default_onnx, "ort-cpu") as network, open_runner(pipelines[target], "ort-cpu") as pipeline:
         expected = _host_pixels(network, mosaic, phase)
         got = pipeline.infer(pipeline_feed(mosaic, phase, BLACK, WHITE, RATIO))
         assert got.dtype == np.uint8 and got.shape == (*mosaic.shape, 3)
@@ -88,18 +106,22 @@ def quantized(default_onnx, tmp_path_factory):
     return folder
 
 
+@pytest.mark.parametrize("target", TARGETS)
 @pytest.mark.parametrize("variant", ["fp16", "int8"])
-def test_quantized_pipelines_equal_their_own_host_path_and_pass_the_tensorrt_check(quantized, variant):
+def test_quantized_pipelines_equal_their_own_host_path_and_only_the_tensorrt_form_passes_the_check(
+        quantized, variant, target):
+    """The INT8 (tensorrt target) network stays NCHW: the cpu form's crop and HWC transpose run on bytes there."""
     from lowlight_edge.engines.trt.check import check_onnx
 
     network = quantized / f"m.{variant}.onnx"
-    path = wrap_pipeline(network, quantized / f"m.{variant}.pipeline.onnx").output
+    path = wrap_pipeline(network, quantized / f"m.{variant}.{target}.pipeline.onnx", target=target).output
     mosaic = _mosaic(5)
     with open_runner(network, "ort-cpu") as host, open_runner(path, "ort-cpu") as pipeline:
         assert pipeline.precision == variant
         got = pipeline.infer(pipeline_feed(mosaic, "GBRG", BLACK, WHITE, RATIO))
         assert _lsb(got, _host_pixels(host, mosaic, "GBRG")) <= 1
-    assert check_onnx(path).errors == []
+    codes = [f.code for f in check_onnx(path).errors]
+    assert codes == [] if target == "tensorrt" else "pipeline-target" in codes
 
 
 def test_an_int8_pipeline_for_the_cpu_equals_its_own_host_path(default_onnx, tmp_path):
@@ -111,6 +133,7 @@ def test_an_int8_pipeline_for_the_cpu_equals_its_own_host_path(default_onnx, tmp
     quantize_int8(default_onnx, network, "synthetic:2", calib_shape=(64, 64), calib_count=2,
                   options=Int8Options(target="cpu"))
     path = wrap_pipeline(network, tmp_path / "m.int8-cpu.pipeline.onnx").output
+    assert _target(path) == "cpu"  # the network runs on CPU runtimes only, so its pipeline takes their form
     mosaic = _mosaic(6)
     with open_runner(network, "ort-cpu") as host, open_runner(path, "ort-cpu") as pipeline:
         got = pipeline.infer(pipeline_feed(mosaic, "BGGR", BLACK, WHITE, RATIO))
@@ -143,8 +166,10 @@ def _identity_network(tmp_path):
     return tmp_path / "identity.onnx"
 
 
-def test_the_input_encoding_is_exact_over_the_whole_16_bit_range(tmp_path):
-    path = wrap_pipeline(_identity_network(tmp_path), tmp_path / "identity.pipeline.onnx", bits=16).output
+@pytest.mark.parametrize("target", TARGETS)
+def test_the_input_encoding_is_exact_over_the_whole_16_bit_range(tmp_path, target):
+    path = wrap_pipeline(_identity_network(tmp_path), tmp_path / "identity.pipeline.onnx", bits=16,
+                         target=target).output
     values = np.arange(65536, dtype=np.uint16)  # 0 and 65535 included
     mosaic = np.zeros((2 * 256, 2 * 256), np.uint16)
     mosaic[0::2, 0::2] = values.reshape(256, 256)  # the R position of RGGB
@@ -154,14 +179,15 @@ def test_the_input_encoding_is_exact_over_the_whole_16_bit_range(tmp_path):
     assert values.min() == 0 and values.max() == 65535
 
 
-def test_openvino_and_pytorch_run_the_same_pipeline(pipeline_onnx):
+def test_openvino_and_pytorch_run_the_same_pipeline(pipelines):
     from lowlight_edge.weights import default_model
 
     feed = pipeline_feed(_mosaic(3), "BGGR", BLACK, WHITE, RATIO)
-    with open_runner(pipeline_onnx, "ort-cpu") as ort_runner:
+    with open_runner(pipelines["tensorrt"], "ort-cpu") as ort_runner:
         expected = ort_runner.infer(feed)
-    with open_runner(pipeline_onnx, "ov-cpu") as ov_runner:
-        assert _lsb(ov_runner.infer(feed), expected) <= 1
+    for path in pipelines.values():
+        with open_runner(path, "ov-cpu") as ov_runner:
+            assert _lsb(ov_runner.infer(feed), expected) <= 1
     with open_runner(default_model(), "torch-cpu", torch_pipeline_bits=8) as torch_runner:
         assert torch_runner.pipeline is not None
         assert _lsb(torch_runner.infer(feed), expected) <= 1
@@ -211,3 +237,23 @@ def test_bench_times_a_pipeline_model_by_its_own_stages(default_onnx, pipeline_o
     assert list(by[(str(default_onnx), "end-to-end")].stages) == ["decode", "pack", "inference", "postprocess", "encode"]
     assert pipe.shape == [1, 4, 48, 80]  # 48x65 packed, padded to the network's multiple
     assert by[(str(pipeline_onnx), "compute")].shape == [1, 4, 48, 64] and pipe.flops > 0
+
+
+def test_a_cpu_form_pipeline_is_refused_by_the_engine_build_in_one_line(pipelines, tmp_path):
+    from lowlight_edge.engines.trt.build import BuildOptions, build_engine
+    from lowlight_edge.engines.trt.profiles import Profile
+
+    with pytest.raises(InputError, match="--target tensorrt"):
+        build_engine(pipelines["cpu"], tmp_path / "x.engine", BuildOptions(profile=Profile()), log=lambda _m: None)
+    assert not list(tmp_path.iterdir())
+
+
+def test_the_pipeline_spec_reads_graphs_from_before_targets_and_refuses_an_unknown_target():
+    from lowlight_edge.export.pipeline_graph import wrap_network
+
+    assert PipelineSpec.from_metadata({PIPELINE_KEY: '{"version": 1, "bits": 8}'}) == PipelineSpec(8, "tensorrt")
+    assert PipelineSpec.from_metadata({PIPELINE_KEY: PipelineSpec(16, "cpu").to_json()}) == PipelineSpec(16, "cpu")
+    with pytest.raises(ModelError, match="target 'gpu'"):
+        PipelineSpec.from_metadata({PIPELINE_KEY: '{"version": 1, "bits": 8, "target": "gpu"}'})
+    with pytest.raises(ModelError, match="target is one of"):
+        wrap_network(onnx.ModelProto(), 8, "gpu")

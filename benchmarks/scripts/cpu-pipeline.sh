@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
 # The whole-frame pipeline graph against the host path on the CPU, bundled model, Sony full frame (RAW 2848x4256 as
 # an uncompressed DNG -> 8-bit PNG): stage tables of both forms, FP32 and INT8 (cpu target), ONNX Runtime and
-# OpenVINO, all in one bench process; the pipeline graph's own pre/post cost (its compute view minus the network's,
-# same frame, same process) and, from the runtimes' per-node profiles, its pre/post nodes now and at REV (default
-# 8eedcca, before the output-layout rewrite); decoding with tifffile against LibRaw; `enhance` throughput over a
-# folder of eight full frames against 1 / (the model's time per frame), at PNG levels 1 (default) and 0.
+# OpenVINO, all in one bench process, the pipeline graphs in their cpu form; the pipeline graph's own pre/post cost
+# (its compute view minus the network's, same frame, same process) and, from the runtimes' per-node profiles, its
+# pre/post nodes in both forms (tensorrt, cpu) and, when REV is given, as wrapped at git revision REV; decoding with
+# tifffile against LibRaw; `enhance` throughput over a folder of eight full frames against 1 / (the model's time
+# per frame), at PNG levels 1 (default) and 0.
 # Usage (after `make venv`): bash benchmarks/scripts/cpu-pipeline.sh [OUTDIR] [REV]
 set -euo pipefail
 LE=.venv/bin/lowlight-edge
 PY=.venv/bin/python
 export LOWLIGHT_EDGE_CACHE=${LOWLIGHT_EDGE_CACHE:-$PWD/.cache/lowlight-edge}
 OUT=${1:-work/results/$(hostname)/pipeline}
-BEFORE=${2:-8eedcca}
+BEFORE=${2:+--before $2}
 W=work/export/pipeline
 F=work/frames/pipeline-fullframes
 mkdir -p "$W" "$OUT" "$F"
@@ -19,7 +20,7 @@ M=lowlight_edge/weights/default.safetensors
 $LE export $M -o $W/default.fp32.onnx --force > $OUT/wrap.txt 2>&1
 $LE quantize int8 $W/default.fp32.onnx -o $W/default.int8-cpu.onnx --target cpu --calib synthetic:16 --force \
     >> $OUT/wrap.txt 2>&1
-for v in fp32 int8-cpu; do $LE pipeline $W/default.$v.onnx --force >> $OUT/wrap.txt 2>&1; done
+for v in fp32 int8-cpu; do $LE pipeline $W/default.$v.onnx --target cpu --force >> $OUT/wrap.txt 2>&1; done
 # eight full frames of the held-out photographs through the sensor model (every CFA phase twice)
 $PY - "$F" <<'PY'
 import sys
@@ -53,7 +54,7 @@ for name, read in (("tifffile (plain DNG)", read_plain_dng), ("LibRaw", libraw))
 PY
 rm -f $OUT/prepost.txt
 for v in fp32 int8-cpu; do
-  $PY benchmarks/scripts/pipeline_nodes.py $W/default.$v.onnx --dng "$RAW" --before "$BEFORE" 2>&1 \
+  $PY benchmarks/scripts/pipeline_nodes.py $W/default.$v.onnx --dng "$RAW" $BEFORE 2>&1 \
       | grep -v -i "removing initializer\|merging shape" | tee -a $OUT/prepost.txt
 done
 rm -f $OUT/throughput.txt

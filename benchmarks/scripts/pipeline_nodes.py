@@ -6,15 +6,19 @@ machine; the profilers time each node of the same runs. ONNX Runtime (enable_pro
 "Pre/post" counts the nodes the wrapper adds (names starting `pipeline/`, and OpenVINO's `image` output node);
 everything else is the network, including the output-layout rewrite export/network_layout.py makes.
 
-With --before REV the same network is also wrapped by export/pipeline_graph.py as it was at git revision REV.
+The network is wrapped in each form of --targets (default: tensorrt and cpu, export/pipeline_graph.py). With
+--before REV it is also wrapped by export/pipeline_graph.py as it was at git revision REV (a revision from before
+the builders moved into their own modules, f0da236 or older).
 
-With --top N, each runtime's N slowest pre/post nodes of the wrapper now are listed too.
+With --top N, each runtime's N slowest pre/post nodes of each form now are listed too.
 
-Usage: python benchmarks/scripts/pipeline_nodes.py NETWORK.onnx [--dng FILE] [--before REV] [--runs N] [--top N]
+Usage: python benchmarks/scripts/pipeline_nodes.py NETWORK.onnx [--dng FILE] [--targets T ...] [--before REV]
+       [--runs N] [--top N]
 """
 
 import argparse
 import collections
+import functools
 import importlib.util
 import json
 import statistics
@@ -27,7 +31,7 @@ import numpy as np
 import onnx
 
 from lowlight_edge.export.pipeline_graph import wrap_network
-from lowlight_edge.onnxgraph.pipeline_io import pipeline_feed
+from lowlight_edge.onnxgraph.pipeline_io import TARGETS, pipeline_feed
 from lowlight_edge.raw.reader import read_raw
 
 FULL_FRAME = (2848, 4256)
@@ -107,6 +111,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("network", type=Path)
     parser.add_argument("--dng", type=Path, default=None)
+    parser.add_argument("--targets", nargs="+", choices=TARGETS, default=list(TARGETS))
     parser.add_argument("--before", default=None, metavar="REV")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--top", type=int, default=0, metavar="N")
@@ -118,13 +123,12 @@ def main() -> None:
         mosaic = np.random.default_rng(0).integers(500, 1500, size=FULL_FRAME).astype(np.uint16)
         feed = pipeline_feed(mosaic, "RGGB", (512.0,) * 4, 16383.0, 100.0).arrays()
     network = onnx.load(str(args.network))
-    builders = {"now": wrap_network}
-    if args.before:
-        builders = {f"at {args.before}": builder_at(args.before), **builders}
+    now = {f"{target} form": functools.partial(wrap_network, target=target) for target in args.targets}
+    builders = {**({f"at {args.before}": builder_at(args.before)} if args.before else {}), **now}
     print(f"{args.network.name}, mosaic {list(feed['mosaic'].shape)} bytes, {args.runs} runs after 1 warmup, medians")
     for runtime, split in (("ONNX Runtime", onnxruntime_split), ("OpenVINO", openvino_split)):
         for label, wrap in builders.items():
-            own, rest, run = split(wrap(network), feed, args.runs, args.top if wrap is wrap_network else 0)
+            own, rest, run = split(wrap(network), feed, args.runs, args.top if label in now else 0)
             print(f"{runtime:12s} wrapper {label:14s}: pre/post nodes {own:6.1f} ms, network nodes {rest:7.1f} ms, "
                   f"run {run:7.1f} ms (pre/post {100 * own / run:.1f}% of the run)", flush=True)
 

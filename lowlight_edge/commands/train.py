@@ -45,6 +45,9 @@ def register(subparsers) -> None:
     p.add_argument("--time-limit", type=float, default=None, metavar="MIN", help="stop after MIN minutes")
     p.add_argument("--seed", type=int, default=0, help="seed for weights and data (default 0)")
     p.add_argument("--threads", type=int, default=None, help="PyTorch threads (default: one per core)")
+    p.add_argument("--before", type=Path, default=None, metavar="CHECKPOINT",
+                   help="an earlier checkpoint (e.g. the model this one replaces): the model card compares both on "
+                   "the same held-out frames, in a table and a grid")
     add_force(p)
     p.set_defaults(handler=run)
 
@@ -57,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
                    validate_every=args.validate_every, time_limit_min=args.time_limit, seed=args.seed,
                    lpips_weight=args.lpips_weight, lpips_weights=args.lpips_weights, dead_leaves=args.dead_leaves,
                    procedural_share=args.procedural_share, device=args.device, amp=args.amp,
-                   threads=args.threads, force=args.force)
+                   threads=args.threads, before=args.before, force=args.force)
     held_out = {"val_psnr": "-"}  # the latest held-out scores, shown until the next check
     with LazyBar(total=job.steps, desc="train", unit="step") as bar:
         def on_step(step, stats):

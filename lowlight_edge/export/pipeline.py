@@ -20,7 +20,7 @@ import onnx
 
 from lowlight_edge.engines.ort_runner import OrtRunner
 from lowlight_edge.errors import ExportError
-from lowlight_edge.export.pipeline_graph import wrap_network
+from lowlight_edge.export.pipeline_graph import default_target, wrap_network
 from lowlight_edge.fileio.atomic import atomic_output, check_writable
 from lowlight_edge.fileio.png import to_integer
 from lowlight_edge.onnxgraph.files import validate_onnx_file, with_weights_in_memory
@@ -38,16 +38,21 @@ GATE_WHITE, GATE_RATIO = 16383.0, 50.0
 class PipelineReport:
     output: Path
     bits: int
+    target: str  # the runtimes its pre/post nodes were chosen for (pipeline_io.TARGETS)
     max_lsb: int  # largest difference from the host path over the gate's frames
     frames: int
 
 
-def wrap_pipeline(network: Path, output: Path, bits: int = 8, force: bool = False,
+def wrap_pipeline(network: Path, output: Path, bits: int = 8, target: str | None = None, force: bool = False,
                   log: Callable[[str], None] = lambda _m: None) -> PipelineReport:
-    """Wrap `network` (an exported or quantized ONNX) as a pipeline graph at `output`, gated against the host path."""
+    """Wrap `network` (an exported or quantized ONNX) as a pipeline graph at `output`, gated against the host path.
+
+    `target` None: "cpu" for an INT8 graph quantized for the CPU, else "tensorrt" (export/pipeline_graph.py)."""
     network, output = Path(network), Path(output)
     check_writable(output, force)
-    model = wrap_network(with_weights_in_memory(validate_onnx_file(network), network), bits)
+    source = with_weights_in_memory(validate_onnx_file(network), network)
+    target = target or default_target(source)
+    model = wrap_network(source, bits, target)
     try:
         onnx.checker.check_model(model)
     except onnx.checker.ValidationError as exc:
@@ -57,7 +62,7 @@ def wrap_pipeline(network: Path, output: Path, bits: int = 8, force: bool = Fals
         worst, frames = _gate(network, tmp, bits)
         log(f"gate: {frames} frames (every CFA phase, per-channel black, a size off the network's multiple): "
             f"max {worst} LSB from the host path")
-    return PipelineReport(output, bits, worst, frames)
+    return PipelineReport(output, bits, target, worst, frames)
 
 
 def gate_frames(multiple: int, seed: int = 0):

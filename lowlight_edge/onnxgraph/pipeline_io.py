@@ -21,6 +21,8 @@ PIPELINE_KEY = "lowlight_edge.pipeline"
 MOSAIC, BLACK, WHITE, RATIO, CFA = "mosaic", "black", "white", "ratio", "cfa"
 INPUT_NAMES = (MOSAIC, BLACK, WHITE, RATIO, CFA)
 IMAGE = "image"
+# "tensorrt": nodes every runtime takes, TensorRT's parser included; "cpu": fewer passes, ONNX Runtime and OpenVINO
+TARGETS = ("tensorrt", "cpu")
 INPUT_ENCODING = ("mosaic: uint8 [H, 2W], the uint16 Bayer mosaic's little-endian bytes; black: float32 [4] per packed "
                   "channel R, G1, B, G2; white: float32 [1]; ratio: float32 [1]; cfa: int32 [4], the cell position "
                   "(2*row + column) of R, G1, B, G2")
@@ -33,9 +35,10 @@ class PipelineSpec:
     """What a pipeline graph's metadata declares."""
 
     bits: int  # 8 or 16: the output's bit depth
+    target: str = "tensorrt"  # which runtimes its nodes were chosen for (TARGETS)
 
     def to_json(self) -> str:
-        return json.dumps({"version": 1, "bits": self.bits, "input": INPUT_ENCODING,
+        return json.dumps({"version": 1, "bits": self.bits, "target": self.target, "input": INPUT_ENCODING,
                            "output": OUTPUT_ENCODING[self.bits]}, sort_keys=True)
 
     @classmethod
@@ -44,12 +47,15 @@ class PipelineSpec:
         if PIPELINE_KEY not in meta:
             return None
         try:
-            bits = json.loads(meta[PIPELINE_KEY])["bits"]
-        except (ValueError, KeyError, TypeError):
+            spec = json.loads(meta[PIPELINE_KEY])
+            bits, target = spec["bits"], spec.get("target", "tensorrt")  # graphs from before targets: tensorrt form
+        except (ValueError, KeyError, TypeError, AttributeError):
             raise ModelError(f"malformed {PIPELINE_KEY} metadata: {meta[PIPELINE_KEY][:100]!r}") from None
         if bits not in OUTPUT_ENCODING:
             raise ModelError(f"{PIPELINE_KEY} declares {bits!r}-bit output; only 8 and 16 exist")
-        return cls(bits)
+        if target not in TARGETS:
+            raise ModelError(f"{PIPELINE_KEY} declares target {target!r}; only {', '.join(TARGETS)} exist")
+        return cls(bits, target)
 
     def image_from_output(self, out: np.ndarray) -> np.ndarray:
         """The graph's output as pixels: uint8 [H, W, 3], or uint16 [H, W, 3] viewed from its byte pairs."""

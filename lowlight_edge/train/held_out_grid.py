@@ -1,13 +1,14 @@
-"""The model card's picture: each held-out frame as the naive pipeline, the model and the truth show it."""
+"""The model card's picture: each held-out frame as the naive pipeline, the model (and a model before it) and the
+truth show it."""
 
 from pathlib import Path
 
 import numpy as np
 
+from lowlight_edge.errors import InputError
 from lowlight_edge.fileio.atomic import atomic_output
 from lowlight_edge.train.evaluate import HeldOutFrame
 
-COLUMNS = ("naive pipeline (amplify + LibRaw)", "model", "ground truth")
 CROP = 256  # a centre crop at full resolution: the noise a user sees, not hidden by downscaling
 
 
@@ -17,22 +18,33 @@ def centre_crop(image: np.ndarray, size: int = CROP) -> np.ndarray:
     return image[y: y + size, x: x + size]
 
 
-def write_held_out_grid(path: Path, frames: list[HeldOutFrame], force: bool = False) -> Path:
-    """One row per frame (labelled with image, ratio and ISO), one column per rendering, as a PNG."""
+def grid_columns(with_before: bool) -> tuple[str, ...]:
+    models = ("before", "this model") if with_before else ("model",)
+    return ("naive pipeline (amplify + LibRaw)", *models, "ground truth")
+
+
+def write_held_out_grid(path: Path, frames: list[HeldOutFrame], force: bool = False,
+                        before: list[HeldOutFrame] | None = None) -> Path:
+    """One row per frame (labelled with image, ratio and ISO), one column per rendering, as a PNG. `before`: the
+    same frames rendered by an earlier model, shown beside this one."""
     from PIL import Image, ImageDraw
 
+    if before is not None and [(f.image, f.ratio, f.iso) for f in before] != [(f.image, f.ratio, f.iso) for f in frames]:
+        raise InputError("the before model's held-out frames are not the same frames as this model's")
+    columns = grid_columns(before is not None)
     gap, label = 6, 16
     size = min(CROP, *(min(f.truth.shape[:2]) for f in frames))
-    width = len(COLUMNS) * (size + gap) - gap
+    width = len(columns) * (size + gap) - gap
     canvas = np.ones((label + len(frames) * (label + size + gap), width, 3), np.float32)
     for row, frame in enumerate(frames):
         top = label + row * (label + size + gap) + label
         naive = frame.naive if frame.naive is not None else np.zeros_like(frame.truth)
-        for col, image in enumerate((naive, frame.model, frame.truth)):
+        models = (before[row].model, frame.model) if before is not None else (frame.model,)
+        for col, image in enumerate((naive, *models, frame.truth)):
             canvas[top: top + size, col * (size + gap): col * (size + gap) + size] = np.clip(centre_crop(image, size), 0, 1)
     picture = Image.fromarray(np.round(canvas * 255).astype(np.uint8))
     draw = ImageDraw.Draw(picture)
-    for col, title in enumerate(COLUMNS):
+    for col, title in enumerate(columns):
         draw.text((col * (size + gap) + 2, 2), title, fill=(0, 0, 0))
     for row, frame in enumerate(frames):
         draw.text((2, label + row * (label + size + gap) + 2),

@@ -16,13 +16,12 @@ from typing import Callable
 from lowlight_edge.deps import require
 from lowlight_edge.errors import InputError
 from lowlight_edge.fileio.atomic import check_writable, write_text
-from lowlight_edge.model.checkpoint import save_generator
+from lowlight_edge.model.checkpoint import load_generator, save_generator
 from lowlight_edge.model.config import GeneratorConfig, parse_width
 from lowlight_edge.raw.sid import parse_sid_list
-from lowlight_edge.train.evaluate import HeldOutFrame, evaluate_held_out
+from lowlight_edge.train.card import render_earlier, render_held_out, torch_infer, write_card
+from lowlight_edge.train.evaluate import evaluate_held_out
 from lowlight_edge.train.gan import TrainConfig, train_gan
-from lowlight_edge.train.held_out_grid import write_held_out_grid
-from lowlight_edge.train.model_card import model_card
 from lowlight_edge.train.sid_data import SidSampler
 from lowlight_edge.train.synthetic import synthetic_factory
 
@@ -49,6 +48,7 @@ class TrainJob:
     time_limit_min: float | None = None
     seed: int = 0
     threads: int | None = None
+    before: Path | None = None  # an earlier checkpoint the model card compares against, frame by frame
     force: bool = False
 
     def outputs(self) -> tuple[Path, Path, Path, Path]:
@@ -124,25 +124,19 @@ def train_generator(job: TrainJob, on_step: Callable[[int, dict], None] = lambda
                          validate_every=job.validate_every,
                          time_limit_s=job.time_limit_min * 60 if job.time_limit_min else None)
     lpips = held_out_lpips(job, log)
+    earlier = load_generator(job.before) if job.before else None  # refused now, not after the training
     sampler, data_desc = sampler_for(job, log)
 
-    def infer_with(model):
-        def infer(x):
-            device = next(model.parameters()).device
-            with torch.inference_mode():
-                return model(torch.from_numpy(x).to(device)).float().cpu().numpy()
-        return infer
-
     def validate(model):
-        mean = evaluate_held_out(infer_with(model), with_naive=False, lpips=lpips)["mean"]
+        mean = evaluate_held_out(torch_infer(model), with_naive=False, lpips=lpips)["mean"]
         return {f"held_out_{key}": round(mean[f"model_{key}"], 4) for key in ("psnr", "lpips") if f"model_{key}" in mean}
 
     log(f"training width {config.generator.width} on {data_desc}, {config.steps} steps of {config.batch}x"
         f"{config.patch}x{config.patch} packed patches, seed {config.seed}")
     result = train_gan(config, sampler.batch, validate=validate, on_step=on_step)
     log(f"trained {result.steps_done} steps in {result.seconds / 60:.1f} min; evaluating on held-out images")
-    frames: list[HeldOutFrame] = []
-    evaluation = evaluate_held_out(infer_with(result.model), lpips=lpips, frames=frames)
+    rendering = render_held_out(torch_infer(result.model), lpips)
+    evaluation = rendering.evaluation
     save_generator(result.model, checkpoint, force=job.force,
                    extra_metadata={"lowlight_edge.trained": "true", "lowlight_edge.data": data_desc})
     report = {
@@ -153,8 +147,8 @@ def train_generator(job: TrainJob, on_step: Callable[[int, dict], None] = lambda
         "torch": torch.__version__, "history": result.history, "held_out": evaluation,
     }
     write_text(report_path, json.dumps(report, indent=2) + "\n", job.force)
-    write_held_out_grid(grid_path, frames, force=job.force)
-    write_text(card_path, model_card(checkpoint.name, report, grid_path.name), job.force)
+    compared = render_earlier(earlier, str(job.before), lpips) if earlier else None
+    write_card(checkpoint.name, report, rendering, card_path, grid_path, compared, force=job.force)
     return TrainOutcome(checkpoint, report_path, card_path, grid_path, evaluation, result.steps_done, report["minutes"])
 
 

@@ -1,4 +1,7 @@
-"""The Markdown model card written beside a trained checkpoint: data, command, losses, training, held-out scores."""
+"""The Markdown model card written beside a trained checkpoint: data, command, losses, training, held-out scores,
+and optionally the same scores of a model before it."""
+
+from dataclasses import dataclass
 
 from tabulate import tabulate
 
@@ -20,6 +23,41 @@ def score_table(held_out: dict) -> str:
     return tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True)
 
 
+@dataclass(frozen=True)
+class EarlierModel:
+    """A model the card compares against on the same held-out frames (e.g. the bundled model this one replaces)."""
+
+    label: str  # what it is, e.g. "the bundled model at f61ccff"
+    sha256: str
+    held_out: dict  # evaluate_held_out's result for it
+
+
+def before_after_table(before: dict, after: dict) -> str:
+    """Per frame and mean: each metric measured for both models, before then after."""
+    measured = [m for m in METRICS if f"model_{m[0]}" in before["mean"] and f"model_{m[0]}" in after["mean"]]
+
+    def cells(b, a):
+        return [fmt.format(row[f"model_{key}"]) for key, _, fmt in measured for row in (b, a)]
+
+    rows = [[a["image"], f"{a['ratio']:g}", f"{a['iso']:g}", *cells(b, a)]
+            for b, a in zip(before["rows"], after["rows"], strict=True)]
+    rows.append(["**mean**", "", "", *cells(before["mean"], after["mean"])])
+    headers = ["held-out image", "ratio", "ISO", *(f"{label} {when}" for _, label, _ in measured
+                                                   for when in ("before", "now"))]
+    return tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True)
+
+
+def before_after_section(earlier: EarlierModel, held_out: dict) -> str:
+    return f"""
+## Before and after
+
+The same held-out frames through this model and through an earlier one, {earlier.label} (sha256
+{earlier.sha256[:12]}); the grid below shows both.
+
+{before_after_table(earlier.held_out, held_out)}
+"""
+
+
 def losses(cfg: dict) -> str:
     terms = [f"L1 weight {cfg['l1_weight']}"]
     if cfg["adv_weight"]:
@@ -37,7 +75,9 @@ def training_kind(cfg: dict) -> str:
             "does not steer the generator)")
 
 
-def model_card(name: str, report: dict, grid_name: str | None = None) -> str:
+def model_card(name: str, report: dict, grid_name: str | None = None, earlier: EarlierModel | None = None,
+               note: str | None = None) -> str:
+    """The card; `earlier` adds a before-and-after section, `note` a closing paragraph (e.g. why this recipe)."""
     m = report["held_out"]["mean"]
     cfg = report["config"]
     if report["data"].startswith("SID"):
@@ -48,7 +88,10 @@ def model_card(name: str, report: dict, grid_name: str | None = None) -> str:
                 "(0.6-1.4x) jitter, then the project's sensor model: ratio 50-350, ISO 800-6400 (log-uniform), "
                 "random CFA phase, Poisson-Gaussian noise, 14 bits; the clean crop is the ground truth. No "
                 "photograph used to calibrate INT8, choose fallback layers or validate is among them.")
-    grid = f"\n![held-out frames: naive pipeline, model, ground truth]({grid_name})\n" if grid_name else ""
+    shown = "naive pipeline, before, this model, ground truth" if earlier else "naive pipeline, model, ground truth"
+    grid = f"\n![held-out frames: {shown}]({grid_name})\n" if grid_name else ""
+    comparison = before_after_section(earlier, report["held_out"]) if earlier else ""
+    closing = f"\n{note.strip()}\n" if note else ""
     lpips_note = (" LPIPS: AlexNet v0.1 against the clean image (lower is better)."
                   if "model_lpips" in m else "")
     return f"""# Model card: {name}
@@ -73,4 +116,4 @@ amplify the RAW by the ratio, then LibRaw's demosaic and sRGB rendering of the s
 {score_table(report['held_out'])}
 
 Margin over the naive pipeline: **{m['model_psnr'] - m['naive_psnr']:+.2f} dB PSNR**.
-{grid}"""
+{comparison}{grid}{closing}"""

@@ -55,7 +55,11 @@ def build_engine(onnx_path: Path, engine_path: Path, options: BuildOptions, forc
         build_engine("model.fp16.onnx", "work/engines/orin/model.fp16.engine", BuildOptions(Profile()))
     """
     model = validate_onnx_file(onnx_path)
-    pipeline = PipelineSpec.from_metadata(read_metadata(model)) is not None
+    spec = PipelineSpec.from_metadata(read_metadata(model))
+    if spec is not None and spec.target != "tensorrt":
+        raise InputError(f"{onnx_path} is a pipeline graph made for {spec.target} runtimes, which TensorRT cannot "
+                         "parse; wrap the network again with `lowlight-edge pipeline --target tensorrt`")
+    pipeline = spec is not None
     input_name = MOSAIC if pipeline else model.graph.input[0].name  # the one input with a dynamic shape
     # logged first: usable where only trtexec is installed
     log("equivalent trtexec command:\n  " + trtexec_command(

@@ -9,7 +9,7 @@ are problems on the device. This finds, without TensorRT or a GPU:
 - ops or domains TensorRT's ONNX parser does not take (ONNX Runtime contrib ops, QOperator-format ops),
   and opsets outside what the TensorRT 10.3+ parser supports;
 - dynamic dimensions other than batch, height and width (an optimization profile covers N, H, W only), or in a
-  pipeline graph, other than the mosaic's;
+  pipeline graph, other than the mosaic's; a pipeline graph made for CPU runtimes (`pipeline --target cpu`);
 - I/O types TensorRT has no bindings for (16-bit integers, doubles) and uint8 tensors inside the network
   (TensorRT takes uint8 only at its inputs and outputs, through a Cast);
 - FP16 tensors whose range measured on calibration frames overflows FP16.
@@ -23,7 +23,7 @@ from onnx import numpy_helper
 
 from lowlight_edge.onnxgraph.graph import producers
 from lowlight_edge.onnxgraph.metadata import read_metadata
-from lowlight_edge.onnxgraph.pipeline_io import MOSAIC, PIPELINE_KEY
+from lowlight_edge.onnxgraph.pipeline_io import MOSAIC, PipelineSpec
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 UNSUPPORTED_OPS = {"QLinearConv", "QLinearMatMul", "ConvInteger", "MatMulInteger", "DynamicQuantizeLinear",
@@ -55,8 +55,11 @@ def check_tensorrt(model: onnx.ModelProto, fp16_peaks: dict[str, float] | None =
             consumers.setdefault(name, []).append(node)
     producer = producers(model)
     findings += _opsets(model)
-    pipeline = PIPELINE_KEY in read_metadata(model)
+    pipeline = PipelineSpec.from_metadata(read_metadata(model))
     findings += _pipeline_dims(graph) if pipeline else _dynamic_dims(graph)
+    if pipeline and pipeline.target != "tensorrt":
+        findings.append(Finding(ERROR, "pipeline-target", "", f"a pipeline graph made for {pipeline.target} runtimes "
+                                "(`pipeline --target cpu`); wrap the network again with --target tensorrt"))
     findings += _io_types(graph)
     findings += _uint8_inside(graph, consumers)
     for node in graph.node:

@@ -1,0 +1,102 @@
+"""A trained checkpoint's model card and grid from its held-out frames, optionally beside an earlier model's
+renderings of the same frames (what `lowlight-edge card` and `train --before` write).
+
+Example::
+
+    card_for_checkpoint(Path("mine.safetensors"), Path("mine.json"), Path("mine.md"),
+                        before=Path("old.safetensors"), before_label="the model it replaces")
+"""
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from lowlight_edge.errors import InputError
+from lowlight_edge.fileio.atomic import check_writable, write_text
+from lowlight_edge.model.checkpoint import LoadedCheckpoint, load_generator
+from lowlight_edge.train.evaluate import HeldOutFrame, evaluate_held_out
+from lowlight_edge.train.held_out_grid import write_held_out_grid
+from lowlight_edge.train.model_card import EarlierModel, model_card
+
+REPORT_KEYS = ("command", "data", "config", "steps_done", "minutes", "machine", "torch", "held_out")  # what a card reads
+
+
+@dataclass
+class HeldOutRendering:
+    evaluation: dict  # evaluate_held_out's rows and means
+    frames: list[HeldOutFrame]  # the images, for the grid
+
+
+def torch_infer(model) -> Callable[[np.ndarray], np.ndarray]:
+    import torch
+
+    def infer(x: np.ndarray) -> np.ndarray:
+        device = next(model.parameters()).device
+        with torch.inference_mode():
+            return model(torch.from_numpy(x).to(device)).float().cpu().numpy()
+    return infer
+
+
+def render_held_out(infer: Callable[[np.ndarray], np.ndarray], lpips) -> HeldOutRendering:
+    frames: list[HeldOutFrame] = []
+    return HeldOutRendering(evaluate_held_out(infer, lpips=lpips, frames=frames), frames)
+
+
+def render_earlier(loaded: LoadedCheckpoint, label: str, lpips) -> tuple[EarlierModel, list[HeldOutFrame]]:
+    rendering = render_held_out(torch_infer(loaded.model), lpips)
+    return EarlierModel(label, loaded.sha256, rendering.evaluation), rendering.frames
+
+
+def write_card(name: str, report: dict, rendering: HeldOutRendering, card: Path, grid: Path,
+               earlier: tuple[EarlierModel, list[HeldOutFrame]] | None = None, note: str | None = None,
+               force: bool = False) -> None:
+    """The grid (with the earlier model's column when given) and the card; `report["held_out"]` is the one shown."""
+    write_held_out_grid(grid, rendering.frames, force=force, before=earlier[1] if earlier else None)
+    write_text(card, model_card(name, report, grid.name, earlier[0] if earlier else None, note), force)
+
+
+def card_for_checkpoint(checkpoint: Path, report_path: Path, card: Path, before: Path | None = None,
+                        before_label: str | None = None, note: str | None = None, lpips_weights: Path | None = None,
+                        force: bool = False, log: Callable[[str], None] = lambda _m: None) -> Path:
+    """Re-measure `checkpoint` (and `before`) on the held-out frames; write `card` and its grid (same stem, .png).
+
+    The card shows the scores measured now; the training report supplies the recipe. Returns the grid's path."""
+    from lowlight_edge.metrics.lpips_backend import TorchLpips
+
+    grid = card.with_suffix(".png")
+    for path in (card, grid):
+        check_writable(path, force)
+    report = read_report(report_path)
+    lpips = TorchLpips(lpips_weights)
+    loaded = load_generator(checkpoint)
+    earlier_checkpoint = load_generator(before) if before else None
+    log(f"held-out frames through {checkpoint.name}")
+    rendering = render_held_out(torch_infer(loaded.model), lpips)
+    was, now = report["held_out"]["mean"].get("model_psnr"), rendering.evaluation["mean"]["model_psnr"]
+    if was is not None and abs(was - now) > 0.01:
+        log(f"note: held-out PSNR measured now {now:.2f} dB, the training report says {was:.2f} dB (the card shows "
+            "the scores measured now)")
+    earlier = None
+    if earlier_checkpoint is not None:
+        log(f"held-out frames through {before.name}")
+        earlier = render_earlier(earlier_checkpoint, before_label or str(before), lpips)
+    write_card(checkpoint.name, {**report, "held_out": rendering.evaluation}, rendering, card, grid, earlier, note,
+               force)
+    return grid
+
+
+def read_report(path: Path) -> dict:
+    """A training report (`train` writes NAME.json beside the checkpoint), refused in one line when unusable."""
+    try:
+        report = json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise InputError(f"no training report at {path} (train writes NAME.json beside the checkpoint)") from None
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot read the training report {path}: {str(exc)[:100]}") from None
+    missing = [key for key in REPORT_KEYS if not isinstance(report, dict) or key not in report]
+    if missing:
+        raise InputError(f"{path} is not a training report that `lowlight-edge train` wrote (no {', '.join(missing)})")
+    return report
