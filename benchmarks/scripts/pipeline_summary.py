@@ -1,34 +1,49 @@
 """Summarise cpu-pipeline.sh's results: host pre/post share before and after, the pipeline graph's own pre/post cost,
-and folder throughput against 1 / (time per frame). Usage: python pipeline_summary.py RESULTS_DIR"""
+and folder throughput against 1 / (time per frame). Usage: python pipeline_summary.py RESULTS_DIR
+
+The pipeline graph's own cost is its pre/post nodes in the runtimes' per-node profiles (prepost.txt, the cpu form
+the script benches), as a share of its end to end; two end-to-end medians subtracted would be mostly noise here."""
 
 import json
 import re
 import sys
 from pathlib import Path
 
+RUNTIMES = {"ONNX Runtime": "ort-cpu", "OpenVINO": "ov-cpu"}
+
+
+def profiled_prepost(path: Path, form: str = "cpu") -> dict[tuple[str, str], float]:
+    """(network, backend) -> the pre/post nodes' median ms, from pipeline_nodes.py's lines in prepost.txt."""
+    found, network = {}, None
+    for line in path.read_text().splitlines() if path.exists() else []:
+        if match := re.match(r"(\S+)\.onnx, mosaic", line):
+            network = match.group(1)
+        elif match := re.match(rf"(ONNX Runtime|OpenVINO)\s+wrapper {form} form\s*: pre/post nodes\s+([\d.]+) ms", line):
+            found[(network, RUNTIMES[match.group(1)])] = float(match.group(2))
+    return found
+
+
 out = Path(sys.argv[1])
 rows = json.loads((out / "speed.json").read_text())["records"]
 by = {(Path(r["model"]).name, r["backend"], r["mode"]): r for r in rows if r.get("stats")}
-print("| network | backend | host path: pack+post+transfers share | pipeline graph: in-graph pre/post share "
-      "| end to end, host path ms | end to end, pipeline ms | model per frame, pipeline ms |")
+profiled = profiled_prepost(out / "prepost.txt")
+print("| network | backend | host path: pack+post+transfers share | pipeline graph: pre/post nodes (profiles), "
+      "share | end to end, host path ms | end to end, pipeline ms | model per frame, pipeline ms |")
 print("| --- | --- | --- | --- | --- | --- | --- |")
 per_frame = {}
 for net in ("default.fp32", "default.int8-cpu"):
     for backend in ("ort-cpu", "ov-cpu"):
         host = by.get((f"{net}.onnx", backend, "end-to-end"))
         pipe = by.get((f"{net}.pipeline.onnx", backend, "end-to-end"))
-        net_compute = by.get((f"{net}.onnx", backend, "compute"))
-        pipe_compute = by.get((f"{net}.pipeline.onnx", backend, "compute"))
-        if not (host and pipe and net_compute and pipe_compute):
+        if not (host and pipe):
             continue
         stages = host["stages"]
         host_share = sum(stages[s]["median_ms"] for s in ("pack", "h2d", "d2h", "postprocess") if s in stages)
         host_share /= host["stats"]["median_ms"]
-        in_graph = pipe_compute["stats"]["median_ms"] - net_compute["stats"]["median_ms"]
+        own = profiled.get((net, backend))
+        own_cell = f"{own:.1f} ms, {100 * own / pipe['stats']['median_ms']:.1f}%" if own is not None else "-"
         per_frame[(net, backend)] = pipe["stages"]["pipeline"]["median_ms"]
-        print(f"| {net} | {backend} | {100 * host_share:.1f}% | {100 * in_graph / pipe['stats']['median_ms']:.1f}% "
-              f"({in_graph:+.0f} ms: pipeline compute {pipe_compute['stats']['median_ms']:.0f} - network compute "
-              f"{net_compute['stats']['median_ms']:.0f}) | {host['stats']['median_ms']:.0f} | "
+        print(f"| {net} | {backend} | {100 * host_share:.1f}% | {own_cell} | {host['stats']['median_ms']:.0f} | "
               f"{pipe['stats']['median_ms']:.0f} | {per_frame[(net, backend)]:.0f} |")
 throughput = out / "throughput.txt"
 if throughput.exists():
