@@ -28,11 +28,11 @@ def test_bundled_model_beats_the_naive_pipeline_on_held_out_images(lpips_weights
             return model(torch.from_numpy(x)).numpy()
 
     mean = evaluate_held_out(infer, lpips=TorchLpips(lpips_weights))["mean"]
-    # measured at training: +4.93 dB, SSIM 0.470 vs 0.272, LPIPS 0.504 vs 1.032 (MODEL_CARD.md); issue #18 asks
-    # for +5 dB and LPIPS <= 0.35, which this CPU-trained model does not reach
-    assert mean["model_psnr"] - mean["naive_psnr"] >= 4.5, mean
-    assert mean["model_ssim"] > mean["naive_ssim"] + 0.15, mean
-    assert mean["model_lpips"] < 0.55 and mean["model_lpips"] < 0.6 * mean["naive_lpips"], mean
+    # measured at training: +5.09 dB, SSIM 0.505 vs 0.272, LPIPS 0.497 vs 1.032 (MODEL_CARD.md); issue #18 asks
+    # for +5 dB (met) and LPIPS <= 0.35, which this CPU-trained model does not reach
+    assert mean["model_psnr"] - mean["naive_psnr"] >= 5.0, mean
+    assert mean["model_ssim"] > mean["naive_ssim"] + 0.2, mean
+    assert mean["model_lpips"] < 0.52 and mean["model_lpips"] < 0.5 * mean["naive_lpips"], mean
 
 
 def test_bundled_model_never_trained_on_calibration_selection_or_validation_photographs():
