@@ -40,6 +40,7 @@ _API = {
     "enhance": "lowlight_edge.engines.enhance",
     "train_generator": "lowlight_edge.train.job",
     "TrainJob": "lowlight_edge.train.job",
+    "card_for_checkpoint": "lowlight_edge.train.card",
     "run_demo": "lowlight_edge.demo.job",
     "DemoJob": "lowlight_edge.demo.job",
 }
