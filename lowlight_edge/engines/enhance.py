@@ -95,7 +95,7 @@ def enhance(inputs: list[Path], output: Path, model: Path | None = None, backend
     options = fit_to_memory(model, backend, options or RunnerOptions(), log)
     with open_runner(model, backend, options) as runner:
         check_bits(runner, bits)
-        return _run_all(runner, files, targets, ratio, reference_exposure, bits, force, on_file, log, png_level)
+        return _run_all(runner, files, targets, ratio, reference_exposure, bits, png_level, force, on_file, log)
 
 
 AUTO_TILE_NOTE_BELOW = 4096  # say so when auto-tiling could touch a camera frame (packed sides up to ~4000)
@@ -117,8 +117,8 @@ def fit_to_memory(model: Path, backend: str, options: RunnerOptions, log) -> Run
     return replace(options, max_tile=plan.max_tile)
 
 
-def _run_all(runner, files: list[Path], targets: list[Path], ratio, reference_exposure, bits: int, force: bool,
-             on_file, log, png_level: int = 1) -> list[Enhanced]:
+def _run_all(runner, files: list[Path], targets: list[Path], ratio, reference_exposure, bits: int, png_level: int,
+             force: bool, on_file, log) -> list[Enhanced]:
     """Decode the next file while the model runs on this one, and encode PNGs in a writer thread.
 
     One file is decoded ahead and one written behind (bounded memory: three frames at most). A write either

@@ -65,13 +65,20 @@ class PipelineBuilder:
         ordered = self.op("Gather", [value, CFA], "rggb", axis=0)  # [4, 1, h, w] in R, G1, B, G2 order
         per_channel = self.const("c111", [4, 1, 1, 1], np.int64)
         black = self.op("Reshape", [BLACK, per_channel], "black_c111")
-        span = self.op("Sub", [WHITE, BLACK], "span")
-        gain = self.op("Reshape", [self.op("Div", [RATIO, span], "gain"), per_channel], "gain_c111")
-        scaled = self.op("Mul", [self.op("Sub", [ordered, black], "minus_black"), gain], "scaled")
-        cap = self.op("Min", [RATIO, self.const("one", [1.0], np.float32)], "cap")
-        clipped = self.op("Min", [self.op("Max", [scaled, self.const("zero", 0.0, np.float32)], "floor0"), cap], "clipped")
+        scaled = self.op("Mul", [self.op("Sub", [ordered, black], "minus_black"), self.gain(per_channel)], "scaled")
+        clipped = self.op("Min", [self.op("Max", [scaled, self.const("zero", 0.0, np.float32)], "floor0"), self.cap()],
+                          "clipped")
         packed = self.op("Reshape", [clipped, self.const("batch_of_1", [1, 4, 0, 0], np.int64)], "packed")
         return packed, packed_hw
+
+    def gain(self, shape: str) -> str:
+        """ratio / (white - black) per packed channel, reshaped to `shape` (a constant's name) to broadcast."""
+        span = self.op("Sub", [WHITE, BLACK], "span")
+        return self.op("Reshape", [self.op("Div", [RATIO, span], "gain"), shape], "gain_shaped")
+
+    def cap(self) -> str:
+        """The top of the normalised range, min(ratio, 1), as a [1] tensor."""
+        return self.op("Min", [RATIO, self.const("one", [1.0], np.float32)], "cap")
 
     def pad(self, packed: str, hw: str, multiple: int) -> tuple[str, str]:
         """Reflect-pad [1, 4, h, w] (`hw`: its (h, w)) to multiples of `multiple`; returns it and its padded (h, w)."""

@@ -22,7 +22,7 @@ from onnx import TensorProto
 
 from lowlight_edge.export.network_layout import NCHW
 from lowlight_edge.export.pipeline_builder import PipelineBuilder
-from lowlight_edge.onnxgraph.pipeline_io import BLACK, CFA, IMAGE, MOSAIC, RATIO, WHITE
+from lowlight_edge.onnxgraph.pipeline_io import BLACK, CFA, IMAGE, MOSAIC
 
 
 def packing_weights() -> np.ndarray:
@@ -46,12 +46,8 @@ class CpuPipelineBuilder(PipelineBuilder):
         weights = self.op("Gather", [self.const("packing", packing_weights(), np.float32), CFA], "rggb_weights", axis=0)
         minus_black = self.op("Neg", [BLACK], "minus_black")
         value = self.op("Conv", [image, weights, minus_black], "value_minus_black", kernel_shape=[2, 4], strides=[2, 4])
-        span = self.op("Sub", [WHITE, BLACK], "span")
-        gain = self.op("Reshape", [self.op("Div", [RATIO, span], "gain"), self.const("n4hw", [1, 4, 1, 1], np.int64)],
-                       "gain_14")
-        scaled = self.op("Mul", [value, gain], "scaled")
-        cap = self.op("Reshape", [self.op("Min", [RATIO, self.const("one", [1.0], np.float32)], "cap"),
-                                  self.const("scalar", np.zeros(0, np.int64), np.int64)], "cap_scalar")
+        scaled = self.op("Mul", [value, self.gain(self.const("n4hw", [1, 4, 1, 1], np.int64))], "scaled")
+        cap = self.op("Reshape", [self.cap(), self.const("scalar", np.zeros(0, np.int64), np.int64)], "cap_scalar")
         packed = self.op("Clip", [scaled, self.const("zero", 0.0, np.float32), cap], "packed")
         return packed, packed_hw
 
