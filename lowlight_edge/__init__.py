@@ -23,6 +23,8 @@ _API = {
     "quantize_int8": "lowlight_edge.quantize.jobs",
     "wrap_pipeline": "lowlight_edge.export.pipeline",
     "pipeline_feed": "lowlight_edge.onnxgraph.pipeline_io",
+    "read_raw": "lowlight_edge.raw.reader",
+    "frame_feed": "lowlight_edge.engines.frame",
     "Int8Options": "lowlight_edge.quantize.int8",
     "check_onnx": "lowlight_edge.engines.trt.check",
     "build_engine": "lowlight_edge.engines.trt.build",

@@ -56,9 +56,10 @@ def xtrans_dng(folder: Path) -> Path:
     import tifffile
 
     from lowlight_edge.raw import dng as writer
+    from lowlight_edge.raw.colorimetry import XYZ_TO_SRGB
 
     code = {"R": 0, "G": 1, "B": 2}
-    matrix = tuple(v for x in writer.XYZ_TO_SRGB.flatten() for v in writer._rational(float(x)))
+    matrix = tuple(v for x in XYZ_TO_SRGB.flatten() for v in writer._rational(float(x)))
     tags = [(254, "I", 1, 0, True), (271, "s", 0, "Fujifilm", True), (272, "s", 0, "X-T3 (test)", True),
             (33421, "H", 2, (6, 6), True), (33422, "B", 36, tuple(code[c] for c in XTRANS), True),
             (50706, "B", 4, (1, 4, 0, 0), True), (50707, "B", 4, (1, 1, 0, 0), True),
@@ -120,3 +121,31 @@ def sid_list_escaping(folder: Path) -> Path:
     path = folder / "Sony_test_list.txt"
     path.write_text("../../etc/10003_00_0.04s.ARW ./Sony/long/10003_00_10s.ARW ISO200 F9\n")
     return path
+
+
+def dng_with_tag_values(source: Path, target: Path, code: int, numerators: list[int]) -> Path:
+    """A copy of a DNG whose rational tag `code` (e.g. 50721 ColorMatrix1) has its numerators overwritten: broken
+    colour metadata that no writer of this project would produce."""
+    import tifffile
+
+    data = bytearray(source.read_bytes())
+    with tifffile.TiffFile(source) as tif:
+        tag = tif.pages[0].tags[code]
+        assert tag.dtype in (5, 10) and tag.count == len(numerators)
+        offset = tag.valueoffset
+    for i, value in enumerate(numerators):
+        data[offset + 8 * i: offset + 8 * i + 4] = struct.pack("<i", value)
+    target.write_bytes(bytes(data))
+    return target
+
+
+def dng_without_colour(source: Path, target: Path) -> Path:
+    """A copy of a DNG whose ColorMatrix1 is renamed to a tag no reader knows: a file with no colour metadata."""
+    import tifffile
+
+    data = bytearray(source.read_bytes())
+    with tifffile.TiffFile(source) as tif:
+        entry = tif.pages[0].tags[50721].offset
+    data[entry: entry + 2] = struct.pack("<H", 50720)  # the code sorts where 50721 did: the IFD stays ordered
+    target.write_bytes(bytes(data))
+    return target

@@ -87,3 +87,37 @@ def lpips_weights():
         return resolve()
     except InputError as exc:
         pytest.skip(f"{exc} (make test provisions them)")
+
+
+def _bundled_as(convention: str, folder: Path) -> Path:
+    """The bundled weights saved under an explicit input convention (the weights respond to their input whatever
+    the convention says; what changes is how every path feeds them)."""
+    from dataclasses import replace
+
+    from lowlight_edge.model.checkpoint import load_generator, save_generator
+    from lowlight_edge.weights import default_model
+
+    model = load_generator(default_model()).model
+    model.config = replace(model.config, input_convention=convention)
+    return save_generator(model, folder / f"default-{convention}.safetensors")
+
+
+@pytest.fixture(scope="session")
+def default_camera_checkpoint(tmp_path_factory):
+    """The bundled weights as a camera-convention checkpoint: what a SID-trained model is."""
+    return _bundled_as("camera", tmp_path_factory.mktemp("camera"))
+
+
+@pytest.fixture(scope="session")
+def default_camera_onnx(default_camera_checkpoint, tmp_path_factory):
+    from lowlight_edge.export.onnx_export import export_onnx
+
+    return export_onnx(default_camera_checkpoint, tmp_path_factory.mktemp("camera-onnx") / "camera.fp32.onnx").output
+
+
+@pytest.fixture(scope="session")
+def default_neutral_onnx(tmp_path_factory):
+    from lowlight_edge.export.onnx_export import export_onnx
+
+    checkpoint = _bundled_as("neutral", tmp_path_factory.mktemp("neutral"))
+    return export_onnx(checkpoint, tmp_path_factory.mktemp("neutral-onnx") / "neutral.fp32.onnx").output

@@ -10,7 +10,7 @@ from lowlight_edge.cli import main
 from lowlight_edge.errors import InputError
 from lowlight_edge.model.checkpoint import load_generator
 from lowlight_edge.train.card import torch_infer
-from lowlight_edge.train.evaluate import HeldOutFrame, evaluate_held_out
+from lowlight_edge.train.evaluate import CARD_RESPONSES, HeldOutFrame, evaluate_held_out
 from lowlight_edge.train.held_out_grid import CROP, write_held_out_grid
 
 GAP = 6  # between the grid's columns
@@ -32,7 +32,7 @@ def trained(tmp_path_factory, lpips_weights):
 def _mean_row(card: str, section: str) -> list[str]:
     table = card.split(section, 1)[1]
     row = next(line for line in table.splitlines() if line.startswith("| **mean**"))
-    return [cell.strip() for cell in row.strip("|").split("|")][3:]
+    return [cell.strip() for cell in row.strip("|").split("|")][4:]  # after image, camera, ratio and ISO
 
 
 def test_train_before_compares_each_model_on_the_same_frames(trained):
@@ -40,7 +40,9 @@ def test_train_before_compares_each_model_on_the_same_frames(trained):
     card = new.with_suffix(".md").read_text()
     assert "## Before and after" in card and load_generator(old).sha256[:12] in card
     # the reference: the earlier model run on the held-out frames directly, without the card code
-    reference = evaluate_held_out(torch_infer(load_generator(old).model), with_naive=False)["mean"]
+    earlier = load_generator(old)
+    reference = evaluate_held_out(torch_infer(earlier.model), responses=CARD_RESPONSES,
+                                  convention=earlier.config.input_convention, with_naive=False)["mean"]
     report = json.loads(new.with_suffix(".json").read_text())["held_out"]["mean"]
     psnr_before, psnr_now = _mean_row(card, "## Before and after")[:2]
     assert psnr_before == f"{reference['model_psnr']:.2f}" and psnr_now == f"{report['model_psnr']:.2f}"

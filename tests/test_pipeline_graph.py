@@ -44,14 +44,15 @@ def _target(path) -> str:
 
 
 @pytest.fixture(scope="module")
-def pipeline_onnx(default_onnx, tmp_path_factory):
-    return wrap_pipeline(default_onnx, tmp_path_factory.mktemp("pipe") / "default.pipeline.onnx").output
+def pipeline_onnx(default_camera_onnx, tmp_path_factory):
+    return wrap_pipeline(default_camera_onnx, tmp_path_factory.mktemp("pipe") / "default.pipeline.onnx").output
 
 
 @pytest.fixture(scope="module")
-def pipelines(default_onnx, pipeline_onnx, tmp_path_factory):
+def pipelines(default_camera_onnx, pipeline_onnx, tmp_path_factory):
     """The FP32 network in each form: {"tensorrt": path, "cpu": path}."""
-    cpu = wrap_pipeline(default_onnx, tmp_path_factory.mktemp("pipe") / "default.cpu.pipeline.onnx", target="cpu")
+    cpu = wrap_pipeline(default_camera_onnx, tmp_path_factory.mktemp("pipe") / "default.cpu.pipeline.onnx",
+                        target="cpu")
     return {"tensorrt": pipeline_onnx, "cpu": cpu.output}
 
 
@@ -61,9 +62,9 @@ def test_each_form_says_its_target_and_an_fp32_network_defaults_to_the_form_ever
 
 @pytest.mark.parametrize("target", TARGETS)
 @pytest.mark.parametrize("phase", PHASES)
-def test_pipeline_pixels_equal_the_host_path_for_every_cfa_phase(default_onnx, pipelines, phase, target):
+def test_pipeline_pixels_equal_the_host_path_for_every_cfa_phase(default_camera_onnx, pipelines, phase, target):
     mosaic = _mosaic(PHASES.index(phase))
-    with open_runner(default_onnx, "ort-cpu") as network, open_runner(pipelines[target], "ort-cpu") as pipeline:
+    with open_runner(default_camera_onnx, "ort-cpu") as network, open_runner(pipelines[target], "ort-cpu") as pipeline:
         expected = _host_pixels(network, mosaic, phase)
         got = pipeline.infer(pipeline_feed(mosaic, phase, BLACK, WHITE, RATIO))
         assert got.dtype == np.uint8 and got.shape == (*mosaic.shape, 3)
@@ -87,22 +88,22 @@ def test_a_perturbed_network_fails_the_comparison(pipeline_onnx, tmp_path):
         assert _lsb(good.infer(feed), bad.infer(feed)) > 1
 
 
-def test_sixteen_bit_pixels_equal_the_host_path(default_onnx, tmp_path):
-    path = wrap_pipeline(default_onnx, tmp_path / "p16.onnx", bits=16).output
+def test_sixteen_bit_pixels_equal_the_host_path(default_camera_onnx, tmp_path):
+    path = wrap_pipeline(default_camera_onnx, tmp_path / "p16.onnx", bits=16).output
     mosaic = _mosaic(11)
-    with open_runner(default_onnx, "ort-cpu") as network, open_runner(path, "ort-cpu") as pipeline:
+    with open_runner(default_camera_onnx, "ort-cpu") as network, open_runner(path, "ort-cpu") as pipeline:
         got = pipeline.infer(pipeline_feed(mosaic, "GRBG", BLACK, WHITE, RATIO))
         assert got.dtype == np.uint16 and got.shape == (*mosaic.shape, 3)
         assert _lsb(got, _host_pixels(network, mosaic, "GRBG", bits=16)) <= 1
 
 
 @pytest.fixture(scope="module")
-def quantized(default_onnx, tmp_path_factory):
+def quantized(default_camera_onnx, tmp_path_factory):
     from lowlight_edge.quantize.jobs import quantize_fp16, quantize_int8
 
     folder = tmp_path_factory.mktemp("quantized")
-    quantize_fp16(default_onnx, folder / "m.fp16.onnx", calib="synthetic:2", calib_shape=(64, 64), calib_count=2)
-    quantize_int8(default_onnx, folder / "m.int8.onnx", "synthetic:2", calib_shape=(64, 64), calib_count=2)
+    quantize_fp16(default_camera_onnx, folder / "m.fp16.onnx", calib="synthetic:2", calib_shape=(64, 64), calib_count=2)
+    quantize_int8(default_camera_onnx, folder / "m.int8.onnx", "synthetic:2", calib_shape=(64, 64), calib_count=2)
     return folder
 
 
@@ -124,13 +125,13 @@ def test_quantized_pipelines_equal_their_own_host_path_and_only_the_tensorrt_for
     assert codes == [] if target == "tensorrt" else "pipeline-target" in codes
 
 
-def test_an_int8_pipeline_for_the_cpu_equals_its_own_host_path(default_onnx, tmp_path):
+def test_an_int8_pipeline_for_the_cpu_equals_its_own_host_path(default_camera_onnx, tmp_path):
     """Its network output is taken channels-last, the final dequantize run on the NHWC tensor."""
     from lowlight_edge.quantize.int8 import Int8Options
     from lowlight_edge.quantize.jobs import quantize_int8
 
     network = tmp_path / "m.int8-cpu.onnx"
-    quantize_int8(default_onnx, network, "synthetic:2", calib_shape=(64, 64), calib_count=2,
+    quantize_int8(default_camera_onnx, network, "synthetic:2", calib_shape=(64, 64), calib_count=2,
                   options=Int8Options(target="cpu"))
     path = wrap_pipeline(network, tmp_path / "m.int8-cpu.pipeline.onnx").output
     assert _target(path) == "cpu"  # the network runs on CPU runtimes only, so its pipeline takes their form
@@ -179,21 +180,19 @@ def test_the_input_encoding_is_exact_over_the_whole_16_bit_range(tmp_path, targe
     assert values.min() == 0 and values.max() == 65535
 
 
-def test_openvino_and_pytorch_run_the_same_pipeline(pipelines):
-    from lowlight_edge.weights import default_model
-
+def test_openvino_and_pytorch_run_the_same_pipeline(pipelines, default_camera_checkpoint):
     feed = pipeline_feed(_mosaic(3), "BGGR", BLACK, WHITE, RATIO)
     with open_runner(pipelines["tensorrt"], "ort-cpu") as ort_runner:
         expected = ort_runner.infer(feed)
     for path in pipelines.values():
         with open_runner(path, "ov-cpu") as ov_runner:
             assert _lsb(ov_runner.infer(feed), expected) <= 1
-    with open_runner(default_model(), "torch-cpu", torch_pipeline_bits=8) as torch_runner:
+    with open_runner(default_camera_checkpoint, "torch-cpu", torch_pipeline_bits=8) as torch_runner:
         assert torch_runner.pipeline is not None
         assert _lsb(torch_runner.infer(feed), expected) <= 1
 
 
-def test_inputs_a_pipeline_cannot_take_are_refused_in_one_line(default_onnx, pipeline_onnx):
+def test_inputs_a_pipeline_cannot_take_are_refused_in_one_line(default_camera_onnx, pipeline_onnx):
     with open_runner(pipeline_onnx, "ort-cpu") as runner:
         with pytest.raises(InputError, match="too small"):
             runner.infer(pipeline_feed(_mosaic(1, (20, 30)), "RGGB", 512, WHITE, RATIO))
@@ -204,7 +203,7 @@ def test_inputs_a_pipeline_cannot_take_are_refused_in_one_line(default_onnx, pip
             runner.infer(type(feed)(feed.mosaic, feed.black, feed.white, feed.ratio, np.array([0, 0, 1, 2], np.int32)))
     with pytest.raises(InputError, match="white level"):
         pipeline_feed(_mosaic(1), "RGGB", 600, 600, RATIO)
-    with open_runner(default_onnx, "ort-cpu") as network:
+    with open_runner(default_camera_onnx, "ort-cpu") as network:
         with pytest.raises(InputError, match="network graph"):
             network.infer(pipeline_feed(_mosaic(1), "RGGB", 512, WHITE, RATIO))
     with pytest.raises(InputError, match="whole frames"):
@@ -222,19 +221,20 @@ def test_quantize_and_wrap_refuse_a_pipeline_graph(pipeline_onnx, tmp_path):
     assert not list(tmp_path.iterdir())
 
 
-def test_bench_times_a_pipeline_model_by_its_own_stages(default_onnx, pipeline_onnx, tmp_path):
+def test_bench_times_a_pipeline_model_by_its_own_stages(default_camera_onnx, pipeline_onnx, tmp_path):
     from lowlight_edge.bench.latency import Protocol
     from lowlight_edge.bench.suite import BenchPlan, annotate, run_plan
     from lowlight_edge.raw.dng import write_dng
 
     raw = write_dng(tmp_path / "f_00_0.1s.dng", _mosaic(2, (96, 130)), "GRBG", BLACK, 16383, exposure_s=0.1)
-    plan = BenchPlan(models=[default_onnx, pipeline_onnx], shapes=[(48, 64)], backends=["ort-cpu"], raw=raw,
+    plan = BenchPlan(models=[default_camera_onnx, pipeline_onnx], shapes=[(48, 64)], backends=["ort-cpu"], raw=raw,
                      ratio=50.0, encode=True, protocol=Protocol(warmup=0, runs=2))
     records = annotate(run_plan(plan, show_progress=False))
     by = {(r.model, r.mode): r for r in records}
     pipe = by[(str(pipeline_onnx), "end-to-end")]
     assert list(pipe.stages) == ["decode", "pipeline", "encode"]  # packing and post-processing run inside
-    assert list(by[(str(default_onnx), "end-to-end")].stages) == ["decode", "pack", "inference", "postprocess", "encode"]
+    assert list(by[(str(default_camera_onnx), "end-to-end")].stages) == ["decode", "pack", "inference", "postprocess",
+                                                                         "encode"]
     assert pipe.shape == [1, 4, 48, 80]  # 48x65 packed, padded to the network's multiple
     assert by[(str(pipeline_onnx), "compute")].shape == [1, 4, 48, 64] and pipe.flops > 0
 

@@ -113,10 +113,10 @@ def test_build_and_run_a_network_engine(standin, default_onnx, tmp_path):
 
 
 @pytest.mark.parametrize("standin", VERSIONS, indirect=True)
-def test_build_and_run_a_pipeline_engine(standin, default_onnx, tmp_path):
+def test_build_and_run_a_pipeline_engine(standin, default_camera_onnx, tmp_path):
     from lowlight_edge.export.pipeline import wrap_pipeline
 
-    pipeline = wrap_pipeline(default_onnx, tmp_path / "m.pipeline.onnx").output
+    pipeline = wrap_pipeline(default_camera_onnx, tmp_path / "m.pipeline.onnx").output
     engine = _build(pipeline, tmp_path)
     with trt_runner.TrtRunner(engine) as runner:
         assert runner.pipeline is not None and runner.pipeline.bits == 8
@@ -125,6 +125,27 @@ def test_build_and_run_a_pipeline_engine(standin, default_onnx, tmp_path):
         assert pixels.shape == (80, 100, 3) and pixels.dtype == np.uint8
         with pytest.raises(InputError, match="outside the engine's profile"):
             runner.infer(pipeline_feed(np.full((2 * 200, 2 * 50), 600, np.uint16), "RGGB", 512, 16383, 100.0))
+
+
+@pytest.mark.parametrize("standin", VERSIONS, indirect=True)
+def test_a_neutral_network_and_its_pipeline_engine_take_the_files_colour(standin, default_neutral_onnx, tmp_path):
+    from lowlight_edge.engines.trt.meta import read_meta
+    from lowlight_edge.export.pipeline import wrap_pipeline
+    from lowlight_edge.raw.camera_response import camera_response
+    from lowlight_edge.raw.cameras import camera
+
+    network = _build(default_neutral_onnx, tmp_path)
+    assert read_meta(network).input_convention == "neutral"  # the sidecar tells the host path to convert
+    with trt_runner.TrtRunner(network) as runner:
+        assert runner.input_convention == "neutral"
+    engine = _build(wrap_pipeline(default_neutral_onnx, tmp_path / "n.pipeline.onnx").output, tmp_path)
+    colour = camera_response(camera("sony-ilce-7s"), "D65").conversion()
+    mosaic = np.full((2 * 40, 2 * 50), 600, np.uint16)
+    with trt_runner.TrtRunner(engine) as runner:
+        assert runner.pipeline.convention == "neutral"
+        assert runner.infer(pipeline_feed(mosaic, "RGGB", 512, 16383, 100.0, colour)).shape == (80, 100, 3)
+        with pytest.raises(InputError, match="gains"):
+            runner.infer(pipeline_feed(mosaic, "RGGB", 512, 16383, 100.0))
 
 
 @pytest.mark.parametrize("standin", VERSIONS, indirect=True)

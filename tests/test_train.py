@@ -10,6 +10,7 @@ from lowlight_edge.model.config import GeneratorConfig
 from lowlight_edge.raw.pairs import make_pair
 from lowlight_edge.raw.scenes import HELD_OUT_IMAGES, TRAIN_IMAGES
 from lowlight_edge.train.gan import TrainConfig, train_gan
+from lowlight_edge.train.evaluate import CARD_RESPONSES
 from lowlight_edge.train.synthetic import synthetic_factory
 
 
@@ -51,13 +52,30 @@ def test_train_cli_writes_checkpoint_report_and_card(tmp_path):
     code = main(["train", "-o", str(out), "--width", "4", "--steps", "2", "--batch", "2", "--patch", "32",
                  "--validate-every", "1", "--seed", "3", "--dead-leaves", "2"])
     assert code == 0
-    assert load_generator(out).config.width == 4
+    loaded = load_generator(out)
+    assert loaded.config.width == 4 and loaded.config.input_convention == "neutral"  # synthetic data's default
     report = json.loads(out.with_suffix(".json").read_text())
     assert report["steps_done"] == 2 and len(report["history"]) == 2
     assert {r["image"] for r in report["held_out"]["rows"]} == set(HELD_OUT_IMAGES)
+    assert [(g["camera"], g["light"]) for g in report["held_out"]["by_response"]] == list(CARD_RESPONSES)
     card = out.with_suffix(".md").read_text()
     assert "naive PSNR" in card and "lowlight-edge train" in card and "dead-leaves" in card
+    colours = card.split("## Colour: one row per camera response", 1)[1]
+    assert "**neutral**" in card and all(f"| {key}" in colours for key, _ in CARD_RESPONSES)
     assert f"]({out.stem}.png)" in card and out.with_suffix(".png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_init_starts_from_an_earlier_checkpoint_of_the_same_architecture(tiny_checkpoint, tmp_path, capsys):
+    args = ["train", "--steps", "1", "--batch", "2", "--patch", "32", "--dead-leaves", "2", "--validate-every", "5",
+            "--init", str(tiny_checkpoint), "--lr", "1e-12", "--input-convention", "camera"]
+    assert main([*args, "-o", str(tmp_path / "wide.safetensors"), "--width", "8"]) == 2
+    assert "--init" in capsys.readouterr().err and not list(tmp_path.iterdir())
+    out = tmp_path / "m.safetensors"
+    assert main([*args, "-o", str(out), "--width", "4"]) == 0
+    start, now = load_generator(tiny_checkpoint).model.state_dict(), load_generator(out).model.state_dict()
+    assert all(torch.allclose(start[k], now[k], atol=1e-6) for k in start)
+    assert load_generator(out).config.input_convention == "camera"
+    assert json.loads(out.with_suffix(".json").read_text())["config"]["init"] == str(tiny_checkpoint)
 
 
 @pytest.mark.parametrize("adv_weight", [0.01, 0.0])

@@ -124,3 +124,49 @@ def test_patch_inputs_are_aligned_with_their_targets():
     aligned = (0.5 * (packed[:, 1] + packed[:, 3]) - cell_mean).abs().mean()
     shifted = (0.5 * (packed[:, 1] + packed[:, 3]) - cell_mean.flip(-1)).abs().mean()
     assert float(aligned) < 0.02 and float(shifted) > 2 * float(aligned)
+
+
+def test_neutral_torch_frames_match_the_numpy_host_path_statistically():
+    """A camera's frame converted to neutral: the training path (torch) against the inference path (numpy)."""
+    from lowlight_edge.raw.camera_response import camera_response
+    from lowlight_edge.raw.cameras import camera
+    from lowlight_edge.raw.pack import pack_bayer
+    from lowlight_edge.raw.sensor import simulate_short_exposure
+    from lowlight_edge.train.torch_sensor import camera_rgb
+
+    response = camera_response(camera("sony-ilce-7s"), "A")
+    mix = response.conversion().packed_mix()
+    clean = np.empty((512, 512, 3), np.float32)
+    clean[...] = (0.55, 0.35, 0.25)
+    sensor = SensorModel(iso=1600.0)
+    bayer = simulate_short_exposure(clean, 100.0, sensor, "RGGB", np.random.default_rng(0), response.srgb_to_camera)
+    by_numpy = pack_bayer(bayer, "RGGB", sensor.black, sensor.white, 100.0, mix=mix)
+    linear = torch.from_numpy(srgb_to_linear(clean).astype(np.float32).transpose(2, 0, 1).copy())[None]
+    planes = clean_planes(camera_rgb(linear, torch.from_numpy(response.srgb_to_camera[None])), torch.tensor([0]))
+
+    def by_torch(with_mix):
+        return noisy_packed(planes, torch.tensor([100.0]), torch.tensor([1600.0]), torch.Generator().manual_seed(0),
+                            mix=torch.from_numpy(mix[None]) if with_mix else None)
+
+    converted = by_torch(True)
+    truth = srgb_to_linear(clean)[0, 0, [0, 1, 2, 1]]
+    for c in range(4):
+        error = float(by_numpy[c].std()) / np.sqrt(by_numpy[c].size)  # the standard error of one frame's mean
+        assert abs(float(converted[0, c].mean()) - float(by_numpy[c].mean())) < 6 * error
+        assert abs(float(converted[0, c].mean()) - truth[c]) < 4 * error  # unbiased: the clip does not rectify
+        assert float(converted[0, c].std()) == pytest.approx(float(by_numpy[c].std()), rel=0.03)
+    assert abs(float(by_torch(False)[0, 0].mean()) / float(by_numpy[0].mean()) - 1) > 0.2  # control: no conversion
+
+
+def test_neutral_patches_carry_the_targets_colour_whatever_the_camera():
+    """Each patch is shot by a random training camera under a random light and converted: its cell means are the
+    target's linear colour."""
+    from lowlight_edge.train.patches import Augmentation
+    from lowlight_edge.train.torch_sensor import srgb_to_linear as to_linear
+
+    little_noise = Augmentation(ratios=(2.0, 2.0), isos=(100.0, 100.0))
+    packed, target = _factory(5, augmentation=little_noise, cameras=("sony-ilce-7sm3", "olympus-e-m1")).batch(8)
+    truth = to_linear(target).mean(dim=(2, 3))
+    got = torch.stack([packed[:, 0], 0.5 * (packed[:, 1] + packed[:, 3]), packed[:, 2]], 1).mean(dim=(2, 3))
+    assert float((got / truth - 1).abs().max()) < 0.08  # (saturated colours outside a camera's gamut clip at zero)
+    assert float((got / truth.roll(1, 0) - 1).abs().max()) > 0.3  # control: another patch's colour

@@ -5,7 +5,8 @@
 # (its compute view minus the network's, same frame, same process) and, from the runtimes' per-node profiles, its
 # pre/post nodes in both forms (tensorrt, cpu) and, when REV is given, as wrapped at git revision REV; decoding with
 # tifffile against LibRaw; `enhance` throughput over a folder of eight full frames against 1 / (the model's time
-# per frame), at PNG levels 1 (default) and 0.
+# per frame), at PNG levels 1 (default) and 0. The frames are shot by SID's camera (Sony ILCE-7S) in daylight, and the
+# per-node profiles price the same network wrapped as a camera and as a neutral (colour-converting) pipeline.
 # Usage (after `make venv`): bash benchmarks/scripts/cpu-pipeline.sh [OUTDIR] [REV]
 set -euo pipefail
 LE=.venv/bin/lowlight-edge
@@ -30,7 +31,7 @@ from lowlight_edge.raw.scenes import HELD_OUT_IMAGES, load_image
 from lowlight_edge.raw.synth_frames import write_frames
 images = {f"{name}-{i}": resize(load_image(name), (2848, 4256, 3), order=1, anti_aliasing=False).astype("float32")
           for i, name in enumerate(HELD_OUT_IMAGES * 4)}
-for frame in write_frames(Path(sys.argv[1]), images, force=True):
+for frame in write_frames(Path(sys.argv[1]), images, force=True, shots=(("sony-ilce-7s", "D65"),)):
     frame.truth.unlink()  # only the DNGs: the folder is enhance's input
 PY
 RAW=$(ls $F/*.dng | head -1)
@@ -54,7 +55,7 @@ for name, read in (("tifffile (plain DNG)", read_plain_dng), ("LibRaw", libraw))
 PY
 rm -f $OUT/prepost.txt
 for v in fp32 int8-cpu; do
-  $PY benchmarks/scripts/pipeline_nodes.py $W/default.$v.onnx --dng "$RAW" $BEFORE 2>&1 \
+  $PY benchmarks/scripts/pipeline_nodes.py $W/default.$v.onnx --dng "$RAW" $BEFORE --conventions camera neutral 2>&1 \
       | grep -v -i "removing initializer\|merging shape" | tee -a $OUT/prepost.txt
 done
 rm -f $OUT/throughput.txt

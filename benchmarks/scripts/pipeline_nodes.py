@@ -12,8 +12,12 @@ the builders moved into their own modules, f0da236 or older).
 
 With --top N, each runtime's N slowest pre/post nodes of each form now are listed too.
 
+With --conventions camera neutral, the same network is wrapped as each input convention (its metadata says which):
+a neutral pipeline converts every cell with the file's colour (the DNG's own when --dng is given, else a Sony
+ILCE-7S in daylight), which is what the comparison prices.
+
 Usage: python benchmarks/scripts/pipeline_nodes.py NETWORK.onnx [--dng FILE] [--targets T ...] [--before REV]
-       [--runs N] [--top N]
+       [--conventions C ...] [--runs N] [--top N]
 """
 
 import argparse
@@ -31,7 +35,11 @@ import numpy as np
 import onnx
 
 from lowlight_edge.export.pipeline_graph import wrap_network
+from lowlight_edge.onnxgraph.metadata import INPUT_CONVENTION_KEY, input_convention_of, read_metadata, set_metadata
 from lowlight_edge.onnxgraph.pipeline_io import TARGETS, pipeline_feed
+from lowlight_edge.raw.camera_response import camera_response
+from lowlight_edge.raw.cameras import camera
+from lowlight_edge.raw.colour import CONVENTIONS
 from lowlight_edge.raw.reader import read_raw
 
 FULL_FRAME = (2848, 4256)
@@ -113,24 +121,36 @@ def main() -> None:
     parser.add_argument("--dng", type=Path, default=None)
     parser.add_argument("--targets", nargs="+", choices=TARGETS, default=list(TARGETS))
     parser.add_argument("--before", default=None, metavar="REV")
+    parser.add_argument("--conventions", nargs="+", choices=CONVENTIONS, default=None,
+                        help="wrap the network as each of these input conventions (default: its own)")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--top", type=int, default=0, metavar="N")
     args = parser.parse_args()
     if args.dng:
         frame = read_raw(args.dng)
-        feed = pipeline_feed(frame.bayer, frame.phase, frame.black, frame.white, 100.0).arrays()
+        mosaic, phase, black, white, colour = frame.bayer, frame.phase, frame.black, frame.white, frame.colour
     else:
         mosaic = np.random.default_rng(0).integers(500, 1500, size=FULL_FRAME).astype(np.uint16)
-        feed = pipeline_feed(mosaic, "RGGB", (512.0,) * 4, 16383.0, 100.0).arrays()
+        phase, black, white = "RGGB", (512.0,) * 4, 16383.0
+        colour = camera_response(camera("sony-ilce-7s"), "D65").conversion()
     network = onnx.load(str(args.network))
+    conventions = args.conventions or [input_convention_of(read_metadata(network))]
     now = {f"{target} form": functools.partial(wrap_network, target=target) for target in args.targets}
     builders = {**({f"at {args.before}": builder_at(args.before)} if args.before else {}), **now}
-    print(f"{args.network.name}, mosaic {list(feed['mosaic'].shape)} bytes, {args.runs} runs after 1 warmup, medians")
-    for runtime, split in (("ONNX Runtime", onnxruntime_split), ("OpenVINO", openvino_split)):
-        for label, wrap in builders.items():
-            own, rest, run = split(wrap(network), feed, args.runs, args.top if label in now else 0)
-            print(f"{runtime:12s} wrapper {label:14s}: pre/post nodes {own:6.1f} ms, network nodes {rest:7.1f} ms, "
-                  f"run {run:7.1f} ms (pre/post {100 * own / run:.1f}% of the run)", flush=True)
+    print(f"{args.network.name}, mosaic {list(mosaic.shape)} pixels, {args.runs} runs after 1 warmup, medians")
+    for convention in conventions:
+        declared = onnx.ModelProto()
+        declared.CopyFrom(network)
+        set_metadata(declared, {INPUT_CONVENTION_KEY: convention})
+        feed = pipeline_feed(mosaic, phase, black, white, 100.0, colour if convention == "neutral" else None).arrays()
+        for runtime, split in (("ONNX Runtime", onnxruntime_split), ("OpenVINO", openvino_split)):
+            for label, wrap in builders.items():
+                if label not in now and convention != "camera":
+                    continue  # revisions from before conventions wrap camera networks only
+                own, rest, run = split(wrap(declared), feed, args.runs, args.top if label in now else 0)
+                print(f"{runtime:12s} {convention:7s} wrapper {label:14s}: pre/post nodes {own:6.1f} ms, network "
+                      f"nodes {rest:7.1f} ms, run {run:7.1f} ms (pre/post {100 * own / run:.1f}% of the run)",
+                      flush=True)
 
 
 if __name__ == "__main__":

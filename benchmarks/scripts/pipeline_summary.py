@@ -12,14 +12,17 @@ from pathlib import Path
 RUNTIMES = {"ONNX Runtime": "ort-cpu", "OpenVINO": "ov-cpu"}
 
 
-def profiled_prepost(path: Path, form: str = "cpu") -> dict[tuple[str, str], float]:
-    """(network, backend) -> the pre/post nodes' median ms, from pipeline_nodes.py's lines in prepost.txt."""
+def profiled_prepost(path: Path, form: str = "cpu") -> dict[tuple[str, str, str], float]:
+    """(network, backend, input convention) -> the pre/post nodes' median ms, from pipeline_nodes.py's lines in
+    prepost.txt (lines from before conventions were printed are camera networks')."""
     found, network = {}, None
     for line in path.read_text().splitlines() if path.exists() else []:
         if match := re.match(r"(\S+)\.onnx, mosaic", line):
             network = match.group(1)
-        elif match := re.match(rf"(ONNX Runtime|OpenVINO)\s+wrapper {form} form\s*: pre/post nodes\s+([\d.]+) ms", line):
-            found[(network, RUNTIMES[match.group(1)])] = float(match.group(2))
+        elif match := re.match(rf"(ONNX Runtime|OpenVINO)\s+(camera\s+|neutral\s+)?wrapper {form} form\s*: "
+                               r"pre/post nodes\s+([\d.]+) ms", line):
+            convention = (match.group(2) or "camera").strip()
+            found[(network, RUNTIMES[match.group(1)], convention)] = float(match.group(3))
     return found
 
 
@@ -27,8 +30,10 @@ out = Path(sys.argv[1])
 rows = json.loads((out / "speed.json").read_text())["records"]
 by = {(Path(r["model"]).name, r["backend"], r["mode"]): r for r in rows if r.get("stats")}
 profiled = profiled_prepost(out / "prepost.txt")
+conventions = sorted({key[2] for key in profiled}) or ["camera"]
 print("| network | backend | host path: pack+post+transfers share | pipeline graph: pre/post nodes (profiles), "
-      "share | end to end, host path ms | end to end, pipeline ms | model per frame, pipeline ms |")
+      f"share ({' / '.join(conventions)} input) | end to end, host path ms | end to end, pipeline ms | model per "
+      "frame, pipeline ms |")
 print("| --- | --- | --- | --- | --- | --- | --- |")
 per_frame = {}
 for net in ("default.fp32", "default.int8-cpu"):
@@ -40,8 +45,9 @@ for net in ("default.fp32", "default.int8-cpu"):
         stages = host["stages"]
         host_share = sum(stages[s]["median_ms"] for s in ("pack", "h2d", "d2h", "postprocess") if s in stages)
         host_share /= host["stats"]["median_ms"]
-        own = profiled.get((net, backend))
-        own_cell = f"{own:.1f} ms, {100 * own / pipe['stats']['median_ms']:.1f}%" if own is not None else "-"
+        owns = [profiled.get((net, backend, convention)) for convention in conventions]
+        own_cell = " / ".join(f"{own:.1f} ms, {100 * own / pipe['stats']['median_ms']:.1f}%" if own is not None
+                              else "-" for own in owns)
         per_frame[(net, backend)] = pipe["stages"]["pipeline"]["median_ms"]
         print(f"| {net} | {backend} | {100 * host_share:.1f}% | {own_cell} | {host['stats']['median_ms']:.0f} | "
               f"{pipe['stats']['median_ms']:.0f} | {per_frame[(net, backend)]:.0f} |")

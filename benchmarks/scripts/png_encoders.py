@@ -36,7 +36,9 @@ def main() -> None:
     options = ort.SessionOptions()
     options.intra_op_num_threads = 2
     session = ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
-    image = session.run(None, pipeline_feed(frame.bayer, frame.phase, frame.black, frame.white, 100.0).arrays())[0]
+    neutral = {i.name for i in session.get_inputs()} >= {"gains", "colour_matrix"}  # a neutral network's pipeline
+    feed = pipeline_feed(frame.bayer, frame.phase, frame.black, frame.white, 100.0, frame.colour if neutral else None)
+    image = session.run(None, feed.arrays())[0]
     strategy, filt = imagecodecs.PNG.STRATEGY, imagecodecs.PNG.FILTER
     filtered = up_filtered(image)
     candidates = {

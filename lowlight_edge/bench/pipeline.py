@@ -58,13 +58,13 @@ def end_to_end(runner, raw_path: Path, ratio: float, warmup: int, runs: int, enc
 def _model_stages(runner, frame, ratio: float, decoded_ns: int) -> tuple[dict[str, float], np.ndarray, tuple]:
     """Everything after decoding up to 8-bit pixels in host memory, as stage timings in ms."""
     if runner.pipeline is not None:
-        feed = frame_feed(frame, ratio)
+        feed = frame_feed(frame, ratio, runner.pipeline.convention)
         pixels, inner = runner.infer_staged(feed)
         inner[runner.compute_stage] += (time.perf_counter_ns() - decoded_ns) / 1e6 - sum(inner.values())
         _, _, h, w = feed.packed_shape
         multiple = runner.size_multiple
         return inner, pixels, (1, 4, h + (-h) % multiple, w + (-w) % multiple)  # what the network sees, padded
-    batch, size = pad_to_multiple(frame.pack(ratio)[None], runner.size_multiple)
+    batch, size = pad_to_multiple(frame.pack(ratio, runner.input_convention)[None], runner.size_multiple)
     batch = np.ascontiguousarray(batch)
     packed = time.perf_counter_ns()
     out, inner = runner.infer_staged(batch)

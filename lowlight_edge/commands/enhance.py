@@ -5,15 +5,20 @@ from pathlib import Path
 
 from lowlight_edge.commands.common import LazyBar, say
 from lowlight_edge.commands.options import add_backend, add_force, add_runner_options, runner_options_from
+from lowlight_edge.raw.orientation import NAMES
 
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "enhance", help="enhance RAW files to PNG with any model",
         description="Enhance low-light RAW files (any Bayer RAW LibRaw opens: ARW, DNG, NEF, CR2, ...) to 8- or "
-        "16-bit PNG. The model can be a checkpoint (PyTorch), an ONNX file (ONNX Runtime), a TensorRT engine or "
-        "the bundled default. The amplification ratio comes from --ratio, else from --reference-exposure / the "
-        "file's exposure, else from a SID-style file name (10019_00_0.033s.ARW).",
+        "16-bit PNG. The model can be a checkpoint (PyTorch), an ONNX file (ONNX Runtime or OpenVINO), a TensorRT "
+        "engine or the bundled default. The amplification ratio comes from --ratio, else from --reference-exposure "
+        "/ the file's exposure, else from a SID-style file name (10019_00_0.033s.ARW). A model with the neutral "
+        "input convention (the bundled one) gets each file white-balanced and converted to sRGB primaries with the "
+        "file's own colour metadata, so any camera's files render in their colours. Each picture is turned as the "
+        "file's orientation asks, and every PNG is tagged sRGB and carries the capture metadata (make, model, "
+        "exposure, ISO, the ratio and the model used) in text chunks.",
     )
     p.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="RAW files or folders of RAW files")
     p.add_argument("-o", "--output", type=Path, required=True, metavar="OUTDIR", help="folder for the PNG files")
@@ -23,6 +28,13 @@ def register(subparsers) -> None:
     p.add_argument("--reference-exposure", type=float, default=None, metavar="SECONDS",
                    help="ratio = this / the input's exposure time (capped at 300 as in SID)")
     p.add_argument("--bits", type=int, choices=(8, 16), default=8, help="PNG bit depth (default 8)")
+    p.add_argument("--keep-sensor-orientation", action="store_true",
+                   help="write the picture in the sensor's layout instead of turning it as the file's orientation "
+                   "(DNG/TIFF Orientation, LibRaw flip) asks")
+    p.add_argument("--allow-bad-colour", action="store_true",
+                   help="a file whose colour metadata is unusable (singular or absurd matrix, zero white balance, an "
+                   "illuminant that does not exist) is rendered with the identity colour and a line says so, instead "
+                   "of failing; only neutral models use the metadata")
     p.add_argument("--png-level", type=int, choices=range(10), default=1, metavar="0-9",
                    help="PNG compression level: 1 (default) is fast; 0 stores the pixels uncompressed (files ~1.7x as "
                    "large, encoding nearly free); 9 is smallest and slowest")
@@ -37,6 +49,7 @@ def run(args: argparse.Namespace) -> int:
     with LazyBar(min_total=2, desc="enhance", unit="file") as bar:
         results = enhance(args.inputs, args.output, args.model, args.backend, runner_options_from(args), args.ratio,
                           args.reference_exposure, args.bits, args.force, png_level=args.png_level,
+                          keep_sensor_orientation=args.keep_sensor_orientation, allow_bad_colour=args.allow_bad_colour,
                           on_file=lambda r, total: (_report(r), bar.update(total=total)), log=say)
     failures = sum(r.error is not None for r in results)
     if failures == len(results):
@@ -53,5 +66,6 @@ def _report(result) -> None:
         say(f"lowlight-edge: error: {result.error}")
     else:
         width, height = result.size
-        say(f"{result.source} -> {result.target} ({width}x{height}, ratio {result.ratio:g} from {result.ratio_source}, "
-            f"{result.backend})")
+        turned = f", {NAMES[result.orientation]}" if result.orientation != 1 else ""
+        say(f"{result.source} -> {result.target} ({width}x{height}{turned}, ratio {result.ratio:g} from "
+            f"{result.ratio_source}, {result.backend})")

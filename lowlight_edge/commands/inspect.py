@@ -11,8 +11,10 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "inspect", help="show what the RAW reader sees in a file",
         description="Show camera, CFA pattern and the packing applied, black and white levels, raw, visible "
-        "and packed sizes, the ratio enhance would use, and the mean of each packed channel (R, G1, B, G2) "
-        "after normalisation at ratio 1.",
+        "and packed sizes, exposure, ISO and orientation, the ratio enhance would use, the file's colour metadata "
+        "(as-shot white-balance gains and the camera -> linear sRGB matrix, with where each came from: DNG tags or "
+        "LibRaw) and the mean of each packed channel (R, G1, B, G2) after normalisation at ratio 1, as recorded and "
+        "as a neutral model sees it.",
     )
     p.add_argument("file", type=Path, help="a RAW file")
     p.add_argument("--ratio", type=float, default=None, help="as for enhance")
@@ -33,4 +35,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"{key:<{width}}  {json.dumps(value) if isinstance(value, (dict, list)) else value}")
     if info["ratio"] is None:
         say("note: no ratio could be determined; enhance will need --ratio")
+    colour = info["colour"]
+    if "error" in colour:
+        say(f"note: unusable colour metadata: {colour['error']} (neutral models refuse this file unless "
+            "--allow-bad-colour)")
+    elif colour["gains_source"] == colour["matrix_source"]:  # the identity: no colour metadata at all
+        say(f"note: {colour['gains_source']}")
     return 0

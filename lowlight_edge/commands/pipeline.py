@@ -40,6 +40,8 @@ def run(args: argparse.Namespace) -> int:
 
     output = args.output or args.model.with_name(args.model.name.removesuffix(".onnx") + ".pipeline.onnx")
     report = wrap_pipeline(args.model, output, bits=args.bits, target=args.target, force=args.force, log=say)
-    say(f"wrote {report.output} ({report.bits}-bit pixels out, for {report.target} runtimes; max {report.max_lsb} "
+    colour = "; takes the file's gains and colour matrix too" if report.convention == "neutral" else ""
+    say(f"wrote {report.output} ({report.bits}-bit pixels out, for {report.target} runtimes{colour}; max "
+        f"{report.max_lsb} "
         f"LSB from the host path over {report.frames} frames)")
     return 0

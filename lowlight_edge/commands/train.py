@@ -6,6 +6,7 @@ from pathlib import Path
 from lowlight_edge.commands.common import LazyBar, say
 from lowlight_edge.commands.options import add_force
 from lowlight_edge.model.config import PRESETS
+from lowlight_edge.raw.colour import CONVENTIONS
 
 
 def register(subparsers) -> None:
@@ -24,6 +25,11 @@ def register(subparsers) -> None:
                    help="train on SID pairs from a list such as Sony_train_list.txt (default: synthetic pairs)")
     p.add_argument("--sid-root", type=Path, default=None, help="dataset root for --sid (default: the list's folder)")
     p.add_argument("--width", default="lite", help=f"generator width or preset {PRESETS} (default lite)")
+    p.add_argument("--input-convention", choices=CONVENTIONS, default=None,
+                   help="what the network sees: neutral (each file's white balance and colour matrix applied first, "
+                   "so one model serves every camera; synthetic patches then come from several real cameras' colour "
+                   "responses under 2800-7500 K lights) or camera (the raw as one camera recorded it, as SID trains). "
+                   "Default: neutral for synthetic data, camera for --sid")
     p.add_argument("--steps", type=int, default=2000, help="optimisation steps (default 2000)")
     p.add_argument("--batch", type=int, default=8, help="patches per step (default 8)")
     p.add_argument("--patch", type=int, default=64, help="packed patch size, a multiple of 16, >= 32 (default 64)")
@@ -48,6 +54,9 @@ def register(subparsers) -> None:
     p.add_argument("--before", type=Path, default=None, metavar="CHECKPOINT",
                    help="an earlier checkpoint (e.g. the model this one replaces): the model card compares both on "
                    "the same held-out frames, in a table and a grid")
+    p.add_argument("--init", type=Path, default=None, metavar="CHECKPOINT",
+                   help="start from this checkpoint's weights (same --width) instead of a seeded initialisation, e.g. "
+                   "to fine-tune a model into another input convention")
     add_force(p)
     p.set_defaults(handler=run)
 
@@ -55,12 +64,13 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from lowlight_edge.train.job import TrainJob, train_generator
 
-    job = TrainJob(output=args.output, sid=args.sid, sid_root=args.sid_root, width=args.width, steps=args.steps,
+    job = TrainJob(output=args.output, sid=args.sid, sid_root=args.sid_root, width=args.width,
+                   input_convention=args.input_convention, steps=args.steps,
                    batch=args.batch, patch=args.patch, lr=args.lr, l1_weight=args.l1_weight, adv_weight=args.adv_weight,
                    validate_every=args.validate_every, time_limit_min=args.time_limit, seed=args.seed,
                    lpips_weight=args.lpips_weight, lpips_weights=args.lpips_weights, dead_leaves=args.dead_leaves,
                    procedural_share=args.procedural_share, device=args.device, amp=args.amp,
-                   threads=args.threads, before=args.before, force=args.force)
+                   threads=args.threads, before=args.before, init=args.init, force=args.force)
     held_out = {"val_psnr": "-"}  # the latest held-out scores, shown until the next check
     with LazyBar(total=job.steps, desc="train", unit="step") as bar:
         def on_step(step, stats):

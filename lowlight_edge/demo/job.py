@@ -46,6 +46,9 @@ from lowlight_edge.train.evaluate import scores
 from lowlight_edge.weights import default_model
 
 STAGES = 7
+# the demo's frames come from real cameras' colour responses the bundled model never trained on: SID's camera in
+# daylight and a Canon under incandescent light (raw/cameras.py), so the report shows what a real file gets
+DEMO_SHOTS = (("sony-ilce-7s", "D65"), ("canon-eos-r6", "A"))
 NOT_ON_ORT_CPU = {
     "fp16": "ONNX Runtime has no fast FP16 CPU kernels (it emulates FP16 behind casts); FP16 speed is a GPU number",
     "int8-tensorrt": "ONNX Runtime's CPU kernels want the cpu-target INT8 graph; this Q/DQ graph is for TensorRT and "
@@ -102,7 +105,7 @@ def run_demo(job: DemoJob, log: Callable[[str], None] = lambda _m: None) -> Demo
 
     log(f"[1/{STAGES}] synthetic DNG frames -> {where['frames']}, and a {job.raw_size[0]}x{job.raw_size[1]} RAW for "
         "end-to-end timing")
-    frames = write_frames(where["frames"], {n: load_image(n) for n in HELD_OUT_IMAGES}, force=True)
+    frames = write_frames(where["frames"], {n: load_image(n) for n in HELD_OUT_IMAGES}, force=True, shots=DEMO_SHOTS)
     full_raw = full_frame_raw(where["fullframe"], job.raw_size)
     log(f"[2/{STAGES}] export, FP16, INT8 (tensorrt and cpu targets) of {checkpoint}")
     variants = make_onnx_variants(checkpoint, where["models"], "synthetic:%d" % job.calib_count, job.calib_shape,
@@ -132,7 +135,7 @@ def full_frame_raw(folder: Path, raw_size: tuple[int, int]) -> Path:
     from skimage.transform import resize  # scikit-image's transform module is slow to import
 
     image = resize(load_image(HELD_OUT_IMAGES[0]), (*raw_size, 3), order=1, anti_aliasing=False).astype("float32")
-    return write_frames(folder, {"fullframe": image}, force=True)[0].dng
+    return write_frames(folder, {"fullframe": image}, force=True, shots=DEMO_SHOTS)[0].dng
 
 
 def enhance_and_score(checkpoint: Path, onnx_path: Path, frames, outdir: Path, threads) -> dict:
@@ -140,14 +143,15 @@ def enhance_and_score(checkpoint: Path, onnx_path: Path, frames, outdir: Path, t
     rows, max_diff = [], 0.0
     with open_runner(checkpoint, threads=threads) as torch_runner, open_runner(onnx_path, threads=threads) as ort_runner:
         for frame in frames:
-            packed = read_raw(frame.dng).pack(frame.ratio)
+            packed = read_raw(frame.dng).pack(frame.ratio, ort_runner.input_convention)
             by_torch = enhance_packed(torch_runner.infer, packed, torch_runner.size_multiple)
             by_ort = enhance_packed(ort_runner.infer, packed, ort_runner.size_multiple)
             max_diff = max(max_diff, float(np.abs(by_torch - by_ort).max()))
             write_png(outdir / f"{frame.dng.stem}.png", by_ort, force=True)
             truth = read_png(frame.truth)
             model, naive = scores(truth, by_ort), scores(truth, naive_render(frame.dng, frame.ratio))
-            rows.append({"frame": frame.dng.name, "phase": frame.phase, "ratio": frame.ratio,
+            rows.append({"frame": frame.dng.name, "camera": frame.camera, "light": frame.light, "phase": frame.phase,
+                         "ratio": frame.ratio, "input_convention": ort_runner.input_convention,
                          **{f"model_{k}": v for k, v in model.items()}, **{f"naive_{k}": v for k, v in naive.items()}})
     mean = lambda key: sum(r[key] for r in rows) / len(rows)  # noqa: E731 - local shorthand
     return {"frames": rows, "mean_model_psnr": mean("model_psnr"), "mean_naive_psnr": mean("naive_psnr"),
@@ -172,8 +176,8 @@ def validate_variants(variants: Variants, frames_dir: Path, grids_dir: Path, thr
         runners = [stack.enter_context(open_runner(model, backend, threads=threads))
                    for model, backend in drift_candidates(variants)]
         with tqdm(total=len(raw_files_in(frames_dir)), desc="validate", unit="image", leave=False) as bar:
-            summaries, _ = run_drift(reference, runners, folder_samples(frames_dir), load_lpips(), DEFAULT_BUDGETS,
-                                     grids_dir, bar.update)
+            samples = folder_samples(frames_dir, convention=reference.input_convention)
+            summaries, _ = run_drift(reference, runners, samples, load_lpips(), DEFAULT_BUDGETS, grids_dir, bar.update)
     return [s.aggregate() for s in summaries]
 
 

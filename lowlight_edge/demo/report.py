@@ -42,13 +42,25 @@ def verdict(records: list[BenchRecord], drift: list[dict], quality: dict, report
     return lines + [f"report: {report}"]
 
 
+def _shots_note(quality: dict) -> str:
+    """Which camera responses made the frames, and how the model was fed them."""
+    shots = sorted({f"{f.get('camera', 'identity')} under {f.get('light', 'D65')}" for f in quality["frames"]})
+    convention = quality["frames"][0].get("input_convention", "camera") if quality["frames"] else "camera"
+    how = ("white-balanced and converted to linear sRGB with each DNG's own colour tags (a neutral model)"
+           if convention == "neutral" else "as the sensor recorded them (a camera-convention model)")
+    return (f"Frames shot with the colour responses of {', '.join(shots)} (raw/cameras.py: published matrices, "
+            f"cameras the bundled model never trained on), written as those cameras' DNGs; the model saw them {how}."
+            "\n\n")
+
+
 def _quality_table(quality: dict) -> str:
     from tabulate import tabulate
 
-    rows = [[f["frame"], f["phase"], f"{f['ratio']:g}", f"{f['model_psnr']:.2f}", f"{f['model_ssim']:.3f}",
-             f"{f['naive_psnr']:.2f}", f"{f['naive_ssim']:.3f}"] for f in quality["frames"]]
-    return tabulate(rows, headers=["frame", "CFA", "ratio", "model PSNR", "model SSIM", "naive PSNR", "naive SSIM"],
-                    tablefmt="github", disable_numparse=True)
+    rows = [[f["frame"], f"{f.get('camera', 'identity')} under {f.get('light', 'D65')}", f["phase"], f"{f['ratio']:g}",
+             f"{f['model_psnr']:.2f}", f"{f['model_ssim']:.3f}", f"{f['naive_psnr']:.2f}", f"{f['naive_ssim']:.3f}"]
+            for f in quality["frames"]]
+    return tabulate(rows, headers=["frame", "camera response", "CFA", "ratio", "model PSNR", "model SSIM", "naive PSNR",
+                                   "naive SSIM"], tablefmt="github", disable_numparse=True)
 
 
 def _markdown(records, env, drift, quality, overhead, variants, plots: list[Path], grids: list[Path],
@@ -66,7 +78,8 @@ def _markdown(records, env, drift, quality, overhead, variants, plots: list[Path
         f"{overhead['bare_median_ms']:.1f} ms, harness {overhead['harness_median_ms']:.1f} ms).",
         "## Plots\n\n" + "\n\n".join(f"![{p.stem}]({p.name})" for p in plots),
         "## Accuracy after quantization (against the FP32 ONNX model, and against ground truth)\n\n" + render_table(drift, "github"),
-        "## Enhancement quality (FP32 ONNX vs the naive pipeline, against ground truth)\n\n" + _quality_table(quality),
+        "## Enhancement quality (FP32 ONNX vs the naive pipeline, against ground truth)\n\n" + _shots_note(quality)
+        + _quality_table(quality),
     ]
     if grids:
         sections.append("## Image grids (input, reference, candidate, |difference|, LPIPS map)\n\n"

@@ -14,6 +14,8 @@ from lowlight_edge.engines.trt.profiles import Profile
 from lowlight_edge.errors import LowlightError
 from lowlight_edge.export.onnx_export import export_onnx
 from lowlight_edge.export.pipeline import wrap_pipeline
+from lowlight_edge.onnxgraph.files import validate_onnx_file
+from lowlight_edge.onnxgraph.metadata import input_convention_of, read_metadata
 from lowlight_edge.quantize.fp16 import fp16_from_onnx
 from lowlight_edge.quantize.int8 import Int8Options
 from lowlight_edge.quantize.sensitivity import default_cache, int8_within_budget
@@ -36,7 +38,8 @@ def make_onnx_variants(checkpoint: Path, workdir: Path, calib: str, calib_shape:
     fp32 = workdir / f"{stem}.fp32.onnx"
     export_onnx(checkpoint, fp32, force=True, log=say)
     variants.onnx["fp32"] = fp32
-    batches = calibration_batches(calib, calib_shape, limit=calib_count)
+    convention = input_convention_of(read_metadata(validate_onnx_file(fp32)))
+    batches = calibration_batches(calib, calib_shape, limit=calib_count, convention=convention)
     say(f"calibration: {len(batches)} frames from {calib} at {calib_shape[0]}x{calib_shape[1]}")
     fp16 = fp16_from_onnx(fp32, workdir / f"{stem}.fp16.onnx", batches, force=True)
     say(f"FP16: {len(fp16.kept_fp32)} nodes kept in FP32; PSNR {fp16.psnr_db:.1f} dB vs FP32 on a calibration frame")

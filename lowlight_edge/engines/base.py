@@ -30,6 +30,7 @@ class Runner(ABC):
     backend: str = "?"  # e.g. "torch-cpu", "ort-cpu"
     precision: str = "fp32"
     pipeline: PipelineSpec | None = None  # set by `activate` when the model is a pipeline graph
+    input_convention: str = "camera"  # what the network takes (raw/colour.py); set by `activate` from the model
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
@@ -70,7 +71,7 @@ class Runner(ABC):
     def check_input(self, x: np.ndarray | PipelineFeed) -> None:
         """One line of error for an input this model cannot take (wrong kind, layout, size or levels)."""
         if self.pipeline is not None:
-            check_feed(x, self.size_multiple)
+            check_feed(x, self.size_multiple, self.pipeline.convention)
         elif isinstance(x, PipelineFeed):
             raise InputError(f"{self.path.name} is a network graph: it takes a packed batch, not a RAW frame; wrap "
                              "it with `lowlight-edge pipeline` to run frames on the device")
@@ -109,7 +110,8 @@ class Runner(ABC):
         return None
 
     def describe(self) -> dict:
-        return {"model": str(self.path), "backend": self.backend, "precision": self.precision}
+        return {"model": str(self.path), "backend": self.backend, "precision": self.precision,
+                "input_convention": self.input_convention}
 
 
 class StagedRunner(Runner):

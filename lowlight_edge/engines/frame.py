@@ -2,7 +2,9 @@
 the device), the same for enhance, bench and the demo.
 
 The host path packs the mosaic in numpy, runs the network, crops, clips and rounds on the host; a pipeline model
-(see onnxgraph/pipeline_io.py) gets the mosaic's bytes and levels and returns the pixels itself.
+(see onnxgraph/pipeline_io.py) gets the mosaic's bytes and levels and returns the pixels itself. A `neutral` model
+gets the file's colour conversion either way (raw/colour.py): applied to the packed frame on the host, or as the
+pipeline's gains and colour matrix.
 """
 
 import numpy as np
@@ -15,17 +17,21 @@ from lowlight_edge.raw.enhance import enhance_packed
 from lowlight_edge.raw.reader import RawFrame
 
 
-def frame_feed(frame: RawFrame, ratio: float) -> PipelineFeed:
-    """A decoded frame as a pipeline model's inputs (its mosaic bytes are a view, not a copy)."""
-    return pipeline_feed(frame.bayer, frame.phase, frame.black, frame.white, ratio)
+def frame_feed(frame: RawFrame, ratio: float, convention: str = "camera") -> PipelineFeed:
+    """A decoded frame as a pipeline model's inputs (its mosaic bytes are a view, not a copy); a neutral pipeline's
+    with the file's colour conversion."""
+    colour = frame.colour.checked() if convention == "neutral" else None
+    return pipeline_feed(frame.bayer, frame.phase, frame.black, frame.white, ratio, colour)
 
 
 def frame_pixels(runner: Runner, frame: RawFrame, ratio: float, bits: int = 8) -> np.ndarray:
-    """uint8 or uint16 sRGB [H, W, 3] for `frame` amplified by `ratio`, from an active runner of either kind."""
+    """uint8 or uint16 sRGB [H, W, 3] for `frame` amplified by `ratio`, from an active runner of either kind, in the
+    sensor's orientation (raw/orientation.py turns it as the file asks)."""
     if runner.pipeline is None:
-        return to_integer(enhance_packed(runner.infer, frame.pack(ratio), runner.size_multiple), bits)
+        packed = frame.pack(ratio, runner.input_convention)
+        return to_integer(enhance_packed(runner.infer, packed, runner.size_multiple), bits)
     check_bits(runner, bits)
-    return runner.infer(frame_feed(frame, ratio))
+    return runner.infer(frame_feed(frame, ratio, runner.pipeline.convention))
 
 
 def check_bits(runner: Runner, bits: int) -> None:

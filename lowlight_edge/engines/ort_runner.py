@@ -11,8 +11,8 @@ from lowlight_edge.engines.base import Runner, TensorSpec
 from lowlight_edge.errors import BackendUnavailable, InputError, ModelError
 from lowlight_edge.onnxgraph.files import validate_onnx_file, with_weights_in_memory
 from lowlight_edge.onnxgraph.graph import expose_all_outputs
-from lowlight_edge.onnxgraph.metadata import read_metadata
-from lowlight_edge.onnxgraph.pipeline_io import INPUT_NAMES, PipelineFeed, PipelineSpec
+from lowlight_edge.onnxgraph.metadata import input_convention_of, read_metadata
+from lowlight_edge.onnxgraph.pipeline_io import PipelineFeed, PipelineSpec
 
 PROVIDERS = {
     "cpu": "CPUExecutionProvider",
@@ -64,6 +64,10 @@ class OrtRunner(Runner):
         meta = self._session.get_modelmeta().custom_metadata_map
         self.size_multiple = int(meta.get("lowlight_edge.size_multiple", 16))
         self.precision = meta.get("lowlight_edge.precision", "fp32")
+        self.input_convention = input_convention_of(meta)
+        if self.pipeline is not None and self.pipeline.convention != self.input_convention:
+            raise ModelError(f"{self.path}: its pipeline takes {self.pipeline.convention} input but its network "
+                             f"{self.input_convention}: the metadata contradicts itself")
         self.source_sha256 = meta.get("lowlight_edge.checkpoint_sha256")
 
     def deactivate(self) -> None:
@@ -73,9 +77,10 @@ class OrtRunner(Runner):
         ins = self._session.get_inputs()
         outs = [o for o in self._session.get_outputs() if o.name in self._output_names]
         if self.pipeline is not None:
-            if sorted(i.name for i in ins) != sorted(INPUT_NAMES) or len(outs) != 1:
+            expected = self.pipeline.input_names
+            if sorted(i.name for i in ins) != sorted(expected) or len(outs) != 1:
                 raise ModelError(f"{self.path}: declares a pipeline graph but its inputs are {[i.name for i in ins]}; "
-                                 f"expected {list(INPUT_NAMES)} and one output")
+                                 f"expected {list(expected)} and one output")
             return
         if len(ins) != 1 or len(outs) != 1:
             raise ModelError(f"{self.path}: expected one input and one output, found {len(ins)} and {len(outs)}")

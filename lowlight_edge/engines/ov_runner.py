@@ -18,7 +18,7 @@ from lowlight_edge.engines.base import Runner, TensorSpec
 from lowlight_edge.errors import BackendUnavailable, ModelError
 from lowlight_edge.machine.cpu import int8_dot_product
 from lowlight_edge.onnxgraph.files import check_packed_input, validate_onnx_file
-from lowlight_edge.onnxgraph.metadata import PRECISION_KEY, read_metadata
+from lowlight_edge.onnxgraph.metadata import PRECISION_KEY, input_convention_of, read_metadata
 from lowlight_edge.onnxgraph.pipeline_io import MOSAIC, PipelineFeed, PipelineSpec
 
 DEVICES = {"cpu": "CPU", "gpu": "GPU", "npu": "NPU"}
@@ -47,6 +47,7 @@ class OpenVinoRunner(Runner):
         if reason:
             raise BackendUnavailable(reason)
         self.precision = meta.get(PRECISION_KEY, "fp32")
+        self.input_convention = input_convention_of(meta)
         self.size_multiple = int(meta.get("lowlight_edge.size_multiple", 16))
         self.source_sha256 = meta.get("lowlight_edge.checkpoint_sha256")
         self._core = ov.Core()
@@ -125,7 +126,7 @@ class OpenVinoRunner(Runner):
         return call
 
     def _feed(self, x: np.ndarray | PipelineFeed) -> dict[str, np.ndarray]:
-        """Input tensors by name: a pipeline frame's five, or the packed batch."""
+        """Input tensors by name: a pipeline frame's (five, seven for a neutral one), or the packed batch."""
         return x.arrays() if self.pipeline is not None else {self._model.inputs[0].get_any_name(): x}
 
     def settings(self) -> list[str]:

@@ -92,6 +92,7 @@ class TiledRunner(Runner):
                              "them; run the network graph it wraps with --max-tile instead")
         self.backend, self.precision = self.inner.backend, self.inner.precision
         self.size_multiple, self.source_sha256 = self.inner.size_multiple, self.inner.source_sha256
+        self.input_convention = self.inner.input_convention
 
     def deactivate(self) -> None:
         self.inner.deactivate()

@@ -15,7 +15,7 @@ from lowlight_edge.deps import require
 from lowlight_edge.engines.base import StagedRunner, TensorSpec
 from lowlight_edge.errors import BackendUnavailable, InputError
 from lowlight_edge.model.checkpoint import load_generator
-from lowlight_edge.onnxgraph.pipeline_io import INPUT_NAMES, PipelineFeed, PipelineSpec
+from lowlight_edge.onnxgraph.pipeline_io import PipelineFeed, PipelineSpec
 
 
 class TorchRunner(StagedRunner):
@@ -44,13 +44,15 @@ class TorchRunner(StagedRunner):
             network = network.half()
             self.precision = "fp16"
         self.size_multiple = loaded.config.multiple
+        self.input_convention = loaded.config.input_convention
         self.source_sha256 = loaded.sha256
         self._model = network
         if self.pipeline_bits is not None:
             from lowlight_edge.model.pipeline_module import PipelineModule
 
-            self.pipeline = PipelineSpec(self.pipeline_bits)
-            self._model = PipelineModule(network, self.size_multiple, self.pipeline_bits, half=self.fp16)
+            self.pipeline = PipelineSpec(self.pipeline_bits, convention=self.input_convention)
+            self._model = PipelineModule(network, self.size_multiple, self.pipeline_bits, half=self.fp16,
+                                         neutral=self.input_convention == "neutral")
         self._torch = torch
 
     def deactivate(self) -> None:
@@ -59,7 +61,7 @@ class TorchRunner(StagedRunner):
     @property
     def inputs(self) -> list[TensorSpec]:
         if self.pipeline is not None:
-            return [TensorSpec(name, (), "") for name in INPUT_NAMES]
+            return [TensorSpec(name, (), "") for name in self.pipeline.input_names]
         return [TensorSpec("packed", ("batch", 4, "height", "width"), "float32")]
 
     @property

@@ -8,7 +8,15 @@ import json
 import platform
 
 from lowlight_edge.model.config import GeneratorConfig
-from lowlight_edge.onnxgraph.metadata import CONFIG_KEY, INPUT_LAYOUT, NORMALIZATION, OUTPUT_LAYOUT, PRECISION_KEY
+from lowlight_edge.onnxgraph.metadata import (
+    CONFIG_KEY,
+    INPUT_CONVENTION_KEY,
+    INPUT_LAYOUT,
+    NEUTRAL_NORMALIZATION,
+    NORMALIZATION,
+    OUTPUT_LAYOUT,
+    PRECISION_KEY,
+)
 from lowlight_edge.version import __version__
 
 
@@ -17,7 +25,8 @@ def export_metadata(config: GeneratorConfig, checkpoint_sha256: str, versions: d
         "lowlight_edge.version": __version__,
         CONFIG_KEY: config.to_json(),
         "lowlight_edge.input_layout": INPUT_LAYOUT,
-        "lowlight_edge.normalization": NORMALIZATION,
+        "lowlight_edge.normalization": NEUTRAL_NORMALIZATION if config.input_convention == "neutral" else NORMALIZATION,
+        INPUT_CONVENTION_KEY: config.input_convention,
         "lowlight_edge.output_layout": OUTPUT_LAYOUT,
         "lowlight_edge.size_multiple": str(config.multiple),
         "lowlight_edge.checkpoint_sha256": checkpoint_sha256,

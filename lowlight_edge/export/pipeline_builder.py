@@ -6,6 +6,12 @@ all, and the only integer tensors at its I/O are uint8 and int32 (uint8 nowhere 
 a uint8 tensor). Where ONNX Runtime and OpenVINO differ (ONNX Runtime is slow at strided slices of many values and
 at transposes of more than two moving axes, OpenVINO at strided slices), the graph uses what both run fast.
 export/pipeline_builder_cpu.py overrides the packing and the 8-bit conversion for CPU runtimes.
+
+For a `neutral` network the packed cells are converted after amplification, and clipped symmetrically (to
++-4 min(ratio, 1)), as raw/pack.py does:
+the [4, 4] conversion is built from the `gains` and `colour_matrix` inputs by Gather and Mul (raw/colour.py's rule)
+and applied as a broadcast Mul and a ReduceSum over the cell's four samples (no MatMul: TensorRT may run one in
+TF32, which keeps only 10 bits of each value).
 """
 
 import numpy as np
@@ -13,7 +19,8 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from lowlight_edge.export.network_layout import NCHW
-from lowlight_edge.onnxgraph.pipeline_io import BLACK, CFA, IMAGE, MOSAIC, RATIO, WHITE
+from lowlight_edge.onnxgraph.pipeline_io import BLACK, CFA, COLOUR_MATRIX, GAINS, IMAGE, MOSAIC, RATIO, WHITE
+from lowlight_edge.raw.colour import MIX_COLUMNS, MIX_ROWS, MIX_SCALE, NEUTRAL_RANGE
 
 PREFIX = "pipeline/"
 
@@ -21,7 +28,8 @@ PREFIX = "pipeline/"
 class PipelineBuilder:
     """Collects the nodes before the network (`nodes`), after it (`tail`), and their constants."""
 
-    def __init__(self) -> None:
+    def __init__(self, neutral: bool = False) -> None:
+        self.neutral = neutral  # the wrapped network takes neutral input: convert each cell with the colour inputs
         self.nodes: list[onnx.NodeProto] = []
         self.tail: list[onnx.NodeProto] = []
         self.constants: list[onnx.TensorProto] = []
@@ -66,10 +74,32 @@ class PipelineBuilder:
         per_channel = self.const("c111", [4, 1, 1, 1], np.int64)
         black = self.op("Reshape", [BLACK, per_channel], "black_c111")
         scaled = self.op("Mul", [self.op("Sub", [ordered, black], "minus_black"), self.gain(per_channel)], "scaled")
-        clipped = self.op("Min", [self.op("Max", [scaled, self.const("zero", 0.0, np.float32)], "floor0"), self.cap()],
-                          "clipped")
+        floor, top = self.const("zero", 0.0, np.float32), self.cap()
+        if self.neutral:
+            scaled, top = self.mix_cells(scaled), self.neutral_bound()
+            floor = self.op("Neg", [top], "minus_bound")
+        clipped = self.op("Min", [self.op("Max", [scaled, floor], "floor"), top], "clipped")
         packed = self.op("Reshape", [clipped, self.const("batch_of_1", [1, 4, 0, 0], np.int64)], "packed")
         return packed, packed_hw
+
+    def neutral_bound(self) -> str:
+        """A neutral input's clip, NEUTRAL_RANGE x min(ratio, 1), as a [1] tensor."""
+        return self.op("Mul", [self.cap(), self.const("range", [NEUTRAL_RANGE], np.float32)], "neutral_bound")
+
+    def colour_mix(self) -> str:
+        """The [4, 4] conversion of a packed cell, from the `gains` [3] and `colour_matrix` [3, 3] inputs."""
+        rows = self.op("Gather", [COLOUR_MATRIX, self.const("mix_rows", MIX_ROWS, np.int64)], "mix_rows", axis=0)
+        cells = self.op("Gather", [rows, self.const("mix_columns", MIX_COLUMNS, np.int64)], "mix_cells", axis=1)
+        scaled = self.op("Mul", [cells, self.const("mix_scale", MIX_SCALE, np.float32)], "mix_scaled")
+        gains = self.op("Gather", [GAINS, self.const("mix_columns", MIX_COLUMNS, np.int64)], "gains4", axis=0)
+        return self.op("Mul", [scaled, gains], "mix")  # column c times the gain of the colour it reads
+
+    def mix_cells(self, planes: str) -> str:
+        """[4, 1, h, w] (R, G1, B, G2 planes) -> each cell converted by the colour mix, [4, 1, h, w]."""
+        weights = self.op("Reshape", [self.colour_mix(), self.const("c4411", [4, 4, 1, 1], np.int64)], "mix_4411")
+        samples = self.op("Reshape", [planes, self.const("batch_of_1", [1, 4, 0, 0], np.int64)], "cells_1x4")
+        terms = self.op("Mul", [weights, samples], "mix_terms")  # [output, sample, h, w]
+        return self.op("ReduceSum", [terms, self.const("axis1", [1], np.int64)], "mixed", keepdims=1)
 
     def gain(self, shape: str) -> str:
         """ratio / (white - black) per packed channel, reshaped to `shape` (a constant's name) to broadcast."""
@@ -131,15 +161,18 @@ class PipelineBuilder:
             hwc = self.op("Concat", pairs, "pairs", tail=True, axis=3)
         self.op("Cast", [hwc], "image", out=IMAGE, tail=True, to=TensorProto.UINT8)
 
-    @staticmethod
-    def graph_inputs() -> list[onnx.ValueInfoProto]:
-        return [
+    def graph_inputs(self) -> list[onnx.ValueInfoProto]:
+        inputs = [
             helper.make_tensor_value_info(MOSAIC, TensorProto.UINT8, ["height", "width_bytes"]),
             helper.make_tensor_value_info(BLACK, TensorProto.FLOAT, [4]),
             helper.make_tensor_value_info(WHITE, TensorProto.FLOAT, [1]),
             helper.make_tensor_value_info(RATIO, TensorProto.FLOAT, [1]),
             helper.make_tensor_value_info(CFA, TensorProto.INT32, [4]),
         ]
+        if self.neutral:
+            inputs += [helper.make_tensor_value_info(GAINS, TensorProto.FLOAT, [3]),
+                       helper.make_tensor_value_info(COLOUR_MATRIX, TensorProto.FLOAT, [3, 3])]
+        return inputs
 
     @staticmethod
     def graph_output(bits: int) -> onnx.ValueInfoProto:

@@ -12,6 +12,10 @@ with the same values as the host path:
   pass, straight to uint8; the crop and HWC layout then move bytes instead of floats. Dividing by the FP32 scale
   instead of multiplying by 255 can move a value that lands exactly on a half to the other side: at most 1 LSB.
 
+For a `neutral` network the colour conversion folds into the same Conv: its weights become the conversion (times
+ratio / (white - black) per sample) applied to the packing filters, its bias the converted -black, so the
+conversion costs nothing per pixel (the 4x4 products are computed once per frame).
+
 TensorRT's parser refuses these (uint8 inside the graph, a convolution with computed weights), so graphs made this
 way are for CPU runtimes only; their metadata says so (`target` in the pipeline spec) and `check`/`build` refuse
 them. 16-bit output keeps the portable conversion (QuantizeLinear to uint16 needs opset 21).
@@ -44,12 +48,26 @@ class CpuPipelineBuilder(PipelineBuilder):
         image = self.op("Unsqueeze", [values, self.const("axes01", [0, 1], np.int64)], "bytes_1x1")
         # the cell positions' filters in R, G1, B, G2 order: one graph serves every CFA phase
         weights = self.op("Gather", [self.const("packing", packing_weights(), np.float32), CFA], "rggb_weights", axis=0)
+        if self.neutral:
+            return self.pack_converted(image, weights), packed_hw
         minus_black = self.op("Neg", [BLACK], "minus_black")
         value = self.op("Conv", [image, weights, minus_black], "value_minus_black", kernel_shape=[2, 4], strides=[2, 4])
         scaled = self.op("Mul", [value, self.gain(self.const("n4hw", [1, 4, 1, 1], np.int64))], "scaled")
         cap = self.op("Reshape", [self.cap(), self.const("scalar", np.zeros(0, np.int64), np.int64)], "cap_scalar")
         packed = self.op("Clip", [scaled, self.const("zero", 0.0, np.float32), cap], "packed")
         return packed, packed_hw
+
+    def pack_converted(self, image: str, weights: str) -> str:
+        """The packing Conv with the colour conversion and the normalisation folded into its weights and bias."""
+        per_sample = self.op("Mul", [self.colour_mix(), self.gain(self.const("row4", [1, 4], np.int64))], "mix_gain")
+        flat = self.op("Reshape", [weights, self.const("c48", [4, 8], np.int64)], "filters_flat")
+        filters = self.op("Reshape", [self.op("MatMul", [per_sample, flat], "mixed_flat"),
+                                      self.const("c4124", [4, 1, 2, 4], np.int64)], "mixed_filters")
+        bias = self.op("Neg", [self.op("MatMul", [per_sample, BLACK], "mixed_black")], "mixed_bias")
+        value = self.op("Conv", [image, filters, bias], "converted", kernel_shape=[2, 4], strides=[2, 4])
+        bound = self.op("Reshape", [self.neutral_bound(), self.const("scalar", np.zeros(0, np.int64), np.int64)],
+                        "bound_scalar")
+        return self.op("Clip", [value, self.op("Neg", [bound], "minus_bound"), bound], "packed")  # as raw/pack.py
 
     def postprocess(self, rgb: str, packed_hw: str, padded_hw: str, bits: int, layout: str) -> None:
         if bits != 8:  # QuantizeLinear to uint16 needs opset 21

@@ -22,7 +22,7 @@ from lowlight_edge.errors import ModelError
 from lowlight_edge.export.network_layout import channels_last_output
 from lowlight_edge.export.pipeline_builder import PREFIX, PipelineBuilder
 from lowlight_edge.export.pipeline_builder_cpu import CpuPipelineBuilder
-from lowlight_edge.onnxgraph.metadata import read_metadata, set_metadata
+from lowlight_edge.onnxgraph.metadata import input_convention_of, read_metadata, set_metadata
 from lowlight_edge.onnxgraph.pipeline_io import PIPELINE_KEY, TARGETS, PipelineSpec
 
 BUILDERS = {"tensorrt": PipelineBuilder, "cpu": CpuPipelineBuilder}
@@ -55,7 +55,8 @@ def wrap_network(network: onnx.ModelProto, bits: int = 8, target: str | None = N
     multiple = int(meta.get("lowlight_edge.size_multiple", 16))
     network, layout = channels_last_output(network)
     graph = network.graph
-    builder = BUILDERS[target]()
+    convention = input_convention_of(meta)
+    builder = BUILDERS[target](neutral=convention == "neutral")
     packed, packed_hw = builder.pack_and_normalise()
     padded, padded_hw = builder.pad(packed, packed_hw, multiple)
     net_in, net_out = inputs[0], graph.output[0]
@@ -69,5 +70,5 @@ def wrap_network(network: onnx.ModelProto, bits: int = 8, target: str | None = N
         value_info=list(graph.value_info))
     model = helper.make_model(wrapped, opset_imports=list(network.opset_import), producer_name="lowlight-edge")
     model.ir_version = network.ir_version
-    set_metadata(model, {**meta, PIPELINE_KEY: PipelineSpec(bits, target).to_json()})
+    set_metadata(model, {**meta, PIPELINE_KEY: PipelineSpec(bits, target, convention).to_json()})
     return model

@@ -5,8 +5,13 @@ Encoding uses OpenCV's fast settings (compression level 1, the Sub filter, run-l
 12-megapixel 8-bit frame on the 2-core CI machine (benchmarks/results/2026-11-28-cpu2core-pipeline/speed.md, encode
 stage), in C, off the GIL, so `enhance` runs it in a writer thread beside the model. Level 0 stores the rows
 unfiltered: ~0.1 s, files ~1.7x as large (png-encoders.txt there).
+
+Every PNG says it is sRGB: an sRGB chunk (perceptual intent) with the gAMA and cHRM values the PNG specification
+recommends beside it for older readers; `text` adds tEXt chunks (capture metadata, what made the image).
 """
 
+import struct
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -39,8 +44,41 @@ def to_integer(rgb: np.ndarray, bits: int) -> np.ndarray:
     return out
 
 
-def encode_png(pixels: np.ndarray, level: int = 1) -> bytes:
-    """uint8/uint16 RGB [H, W, 3] -> PNG bytes (`level` 0 stored, 1 fast .. 9 smallest)."""
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+IHDR_END = 8 + 4 + 4 + 13 + 4  # signature, then IHDR's length, type, 13 bytes of data and CRC
+SRGB_CHUNKS = (
+    (b"sRGB", bytes([0])),  # rendering intent: perceptual
+    (b"gAMA", struct.pack(">I", 45455)),  # 1 / 2.2, as the specification pairs with sRGB
+    (b"cHRM", struct.pack(">8I", 31270, 32900, 64000, 33000, 30000, 60000, 15000, 6000)),  # D65 white, sRGB primaries
+)
+TEXT_LIMIT = 512  # characters of one text value: metadata, not a document
+
+
+def png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+
+def text_chunk(keyword: str, value: str) -> bytes:
+    """A tEXt chunk; both are Latin-1 printable (anything else, e.g. a control character from a file, becomes ?)."""
+    key = _latin1(keyword, 79).strip() or "Comment"
+    return png_chunk(b"tEXt", key.encode("latin-1") + b"\0" + _latin1(value, TEXT_LIMIT).encode("latin-1"))
+
+
+def _latin1(text: str, limit: int) -> str:
+    return "".join(c if (32 <= ord(c) <= 126 or 161 <= ord(c) <= 255) else "?" for c in str(text)[:limit])
+
+
+def tag_png(data: bytes, text: dict[str, str] | None = None) -> bytes:
+    """PNG bytes with the sRGB chunks and `text` inserted after the header (before any image data)."""
+    if data[:8] != PNG_SIGNATURE or data[12:16] != b"IHDR":
+        raise InputError("not a PNG stream to tag")
+    extra = b"".join(png_chunk(kind, body) for kind, body in SRGB_CHUNKS)
+    extra += b"".join(text_chunk(k, v) for k, v in (text or {}).items())
+    return data[:IHDR_END] + extra + data[IHDR_END:]
+
+
+def encode_png(pixels: np.ndarray, level: int = 1, text: dict[str, str] | None = None) -> bytes:
+    """uint8/uint16 RGB [H, W, 3] -> PNG bytes (`level` 0 stored, 1 fast .. 9 smallest), tagged sRGB, with `text`."""
     import imagecodecs
 
     if pixels.dtype not in (np.uint8, np.uint16) or pixels.ndim != 3 or pixels.shape[-1] != 3:
@@ -48,15 +86,18 @@ def encode_png(pixels: np.ndarray, level: int = 1) -> bytes:
     if not 0 <= level <= 9:
         raise InputError(f"PNG compression level must be 0 to 9, got {level}")
     stored = level == 0  # nothing to compress: filtering would only cost time
-    return bytes(imagecodecs.png_encode(np.ascontiguousarray(pixels), level=level,
-                                        filter=imagecodecs.PNG.FILTER.NONE if stored else imagecodecs.PNG.FILTER.SUB,
-                                        strategy=imagecodecs.PNG.STRATEGY.RLE))
+    data = imagecodecs.png_encode(np.ascontiguousarray(pixels), level=level,
+                                  filter=imagecodecs.PNG.FILTER.NONE if stored else imagecodecs.PNG.FILTER.SUB,
+                                  strategy=imagecodecs.PNG.STRATEGY.RLE)
+    return tag_png(bytes(data), text)
 
 
-def write_png(path: Path, image: np.ndarray, bits: int = 8, force: bool = False, level: int = 1) -> Path:
-    """Write float RGB in [0, 1] (rounded to `bits`) or integer pixels (uint8/uint16, written as they are)."""
+def write_png(path: Path, image: np.ndarray, bits: int = 8, force: bool = False, level: int = 1,
+              text: dict[str, str] | None = None) -> Path:
+    """Write float RGB in [0, 1] (rounded to `bits`) or integer pixels (uint8/uint16, written as they are), tagged
+    sRGB, with `text` as tEXt chunks."""
     pixels = image if image.dtype in (np.uint8, np.uint16) else to_integer(image, bits)
-    data = encode_png(pixels, level)
+    data = encode_png(pixels, level, text)
     with atomic_output(path, force) as tmp:
         tmp.write_bytes(data)
     return Path(path)

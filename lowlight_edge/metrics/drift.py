@@ -77,7 +77,12 @@ def _mean(values: list[float]) -> float | None:
 
 def run_drift(reference, candidates, samples, lpips, budgets: dict[str, float], grids_dir: Path | None = None,
               on_image=lambda: None) -> tuple[list[ModelSummary], list[dict]]:
-    """`reference` and `candidates` are active runners; `samples` an iterable of raw.datasets.Sample."""
+    """`reference` and `candidates` are active runners; `samples` an iterable of raw.datasets.Sample, packed for the
+    reference's input convention (every candidate must share it: the same frames, the same meaning)."""
+    for candidate in candidates:
+        if candidate.input_convention != reference.input_convention:
+            raise InputError(f"{candidate.path.name} takes {candidate.input_convention} input and the reference "
+                             f"{reference.path.name} {reference.input_convention}: compare models of one convention")
     summaries = [_summary(reference, "reference", budgets)] + [_summary(c, "candidate", budgets) for c in candidates]
     runners = [reference] + list(candidates)
     rows: list[dict] = []

@@ -23,7 +23,9 @@ from lowlight_edge.machine import environment
 from lowlight_edge.metrics.drift import DEFAULT_BUDGETS, run_drift
 from lowlight_edge.metrics.lpips_backend import load_lpips
 from lowlight_edge.raw import datasets
+from lowlight_edge.raw.cameras import HELD_OUT_CAMERAS, camera_shots
 from lowlight_edge.raw.sid import count_sid_pairs
+from lowlight_edge.raw.synth_frames import IDENTITY_SHOT
 
 SCHEMA = "lowlight-edge.validate/1"
 
@@ -49,15 +51,18 @@ class ValidationReport:
 
 
 def frame_source(data: Path | None = None, sid: Path | None = None, sid_root: Path | None = None,
-                 synthetic: int | None = None, ratio: float | None = None) -> tuple[Iterator, int]:
-    """(samples, how many) from exactly one of: a RAW folder, a SID list, N synthetic held-out frames."""
+                 synthetic: int | None = None, ratio: float | None = None,
+                 convention: str = "camera") -> tuple[Iterator, int]:
+    """(samples, how many) from exactly one of: a RAW folder, a SID list, N synthetic held-out frames; packed for a
+    model of input convention `convention` (a neutral model's synthetic frames are shot by the held-out cameras)."""
     if sum(x is not None for x in (data, sid, synthetic)) != 1:
         raise InputError("give exactly one frame source: a RAW folder, a SID list or a number of synthetic frames")
     if data is not None:
-        return datasets.folder_samples(data, ratio), len(datasets.raw_files_in(data))
+        return datasets.folder_samples(data, ratio, convention), len(datasets.raw_files_in(data))
     if sid is not None:
-        return datasets.sid_samples(sid, sid_root), count_sid_pairs(sid)
-    return datasets.synthetic_samples(synthetic), synthetic
+        return datasets.sid_samples(sid, sid_root, convention), count_sid_pairs(sid)
+    shots = camera_shots(HELD_OUT_CAMERAS) if convention == "neutral" else IDENTITY_SHOT
+    return datasets.synthetic_samples(synthetic, convention=convention, shots=shots), synthetic
 
 
 def validate(reference: Path, candidates: list[Path], *, backends: list[str] | None = None, data: Path | None = None, sid: Path | None = None,
@@ -82,9 +87,10 @@ def validate(reference: Path, candidates: list[Path], *, backends: list[str] | N
     """
     budgets = budgets or dict(DEFAULT_BUDGETS)
     lpips = load_lpips(lpips_weights, lpips_onnx)
-    samples, total = frame_source(data, sid, sid_root, synthetic, ratio)
+    frame_source(data, sid, sid_root, synthetic, ratio)  # a bad source is refused before any model loads
     with ExitStack() as stack:
         ref_runner = stack.enter_context(open_runner(reference, options=options))
+        samples, total = frame_source(data, sid, sid_root, synthetic, ratio, ref_runner.input_convention)
         runners, skipped = [], []
         for candidate in candidates:
             for backend in backends_for(Path(candidate), backends):

@@ -7,6 +7,7 @@ import json
 from dataclasses import asdict, dataclass, fields
 
 from lowlight_edge.errors import InputError
+from lowlight_edge.raw.colour import CONVENTIONS
 
 # Named base widths: 32 reproduces SID's 32..512 channels; lite halves every level.
 PRESETS = {"default": 32, "lite": 16}
@@ -22,6 +23,9 @@ class GeneratorConfig:
     upscale: int = 2  # pixel-shuffle factor back to full resolution
     out_channels: int = 3  # RGB
     attention: bool = True  # additive attention gate on every skip connection
+    # what the network's input is (raw/colour.py): "camera" (SID: one camera's raw as recorded, the default for every
+    # checkpoint that does not say) or "neutral" (white-balanced and in linear sRGB primaries, so any camera)
+    input_convention: str = "camera"
 
     def __post_init__(self) -> None:
         for name, (low, high) in LIMITS.items():
@@ -33,6 +37,9 @@ class GeneratorConfig:
         if type(self.attention) is not bool:  # noqa: E721
             raise InputError(f"generator config field 'attention' must be true or false, got "
                              f"{type(self.attention).__name__}")
+        if self.input_convention not in CONVENTIONS:
+            raise InputError(f"generator config field 'input_convention' must be one of {', '.join(CONVENTIONS)}, "
+                             f"got {str(self.input_convention)[:40]!r}")
 
     @property
     def multiple(self) -> int:

@@ -4,14 +4,24 @@ Keys are plain strings prefixed `lowlight_edge.`; structured values are JSON. Ex
 export/metadata.py), quantize adds precision keys, and runtimes read them back.
 """
 
+import json
+
 import onnx
+
+from lowlight_edge.errors import ModelError
+from lowlight_edge.raw.colour import CONVENTIONS
 
 INPUT_LAYOUT = "NCHW float32 [N, 4, H/2, W/2]: 2x2 Bayer cell packed as R, G1, B, G2 (any CFA phase rotated to RGGB)"
 NORMALIZATION = "clip((raw - black) / (white - black), 0, 1) * ratio, then min(., 1.0); ratio = reference / input exposure"
+NEUTRAL_NORMALIZATION = ("clip(mix @ ((raw - black) * ratio / (white - black)), -4 c, 4 c) per 2x2 cell, c = min(ratio, "
+                         "1), mix = the file's as-shot white balance and camera -> linear sRGB matrix "
+                         "(lowlight_edge.raw.colour); ratio = reference / input exposure")
 OUTPUT_LAYOUT = "NCHW float32 [N, 3, H, W] sRGB; clip to [0, 1]"
 
 CONFIG_KEY = "lowlight_edge.config"
 PRECISION_KEY = "lowlight_edge.precision"
+# "camera" or "neutral" (raw/colour.py): what the network's input is; files from before it was kept are "camera"
+INPUT_CONVENTION_KEY = "lowlight_edge.input_convention"
 
 
 def set_metadata(model: onnx.ModelProto, props: dict[str, str]) -> None:
@@ -26,3 +36,17 @@ def set_metadata(model: onnx.ModelProto, props: dict[str, str]) -> None:
 
 def read_metadata(model: onnx.ModelProto) -> dict[str, str]:
     return {p.key: p.value for p in model.metadata_props}
+
+
+def input_convention_of(meta: dict[str, str]) -> str:
+    """A model's input convention from its metadata: its own key, else its generator config's, else "camera"."""
+    convention = meta.get(INPUT_CONVENTION_KEY)
+    if convention is None:
+        try:
+            convention = json.loads(meta.get(CONFIG_KEY, "{}")).get("input_convention", "camera")
+        except (ValueError, AttributeError, RecursionError):
+            convention = "camera"  # a config that does not parse says nothing about the convention
+    if convention not in CONVENTIONS:
+        raise ModelError(f"the model declares input convention {str(convention)[:40]!r}; only "
+                         f"{', '.join(CONVENTIONS)} exist")
+    return convention

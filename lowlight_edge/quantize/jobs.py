@@ -16,6 +16,7 @@ import numpy as np
 
 from lowlight_edge.fileio.atomic import check_writable
 from lowlight_edge.onnxgraph.files import check_packed_input, validate_onnx_file
+from lowlight_edge.onnxgraph.metadata import input_convention_of, read_metadata
 from lowlight_edge.quantize.fp16 import Fp16Report, fp16_from_onnx
 from lowlight_edge.quantize.int8 import Int8Options
 from lowlight_edge.quantize.sensitivity import BudgetedInt8, default_cache, int8_within_budget
@@ -25,9 +26,12 @@ from lowlight_edge.raw.calibration_frames import calibration_batches
 
 def calibration_for(model: Path, calib: str, calib_shape: tuple[int, int], calib_count: int,
                     log: Callable[[str], None] = lambda _m: None) -> list[np.ndarray]:
-    """The model checked to take packed input, then its calibration batches (one line of error for either)."""
-    check_packed_input(validate_onnx_file(model), model)
-    batches = calibration_batches(calib, calib_shape, limit=calib_count)
+    """The model checked to take packed input, then its calibration batches, packed for its input convention (one
+    line of error for either)."""
+    proto = validate_onnx_file(model)
+    check_packed_input(proto, model)
+    convention = input_convention_of(read_metadata(proto))
+    batches = calibration_batches(calib, calib_shape, limit=calib_count, convention=convention)
     log(f"calibration: {len(batches)} frames from {calib} at {calib_shape[0]}x{calib_shape[1]}")
     return batches
 

@@ -23,10 +23,14 @@ from lowlight_edge.errors import ModelError
 from lowlight_edge.fileio.cache import cache_dir
 from lowlight_edge.fileio.hashing import sha256_file
 from lowlight_edge.metrics.lpips_backend import load_lpips
+from lowlight_edge.onnxgraph.files import validate_onnx_file
+from lowlight_edge.onnxgraph.metadata import input_convention_of, read_metadata
 from lowlight_edge.quantize.int8 import Int8Options, Int8Report, cache_key, int8_from_onnx
+from lowlight_edge.raw.cameras import TRAIN_CAMERAS, camera_shots
 from lowlight_edge.raw.datasets import synthetic_samples
 from lowlight_edge.raw.enhance import enhance_packed
 from lowlight_edge.raw.scenes import SELECTION_IMAGES
+from lowlight_edge.raw.synth_frames import IDENTITY_SHOT
 
 # The fallback stops at this fraction of the budget on the selection frames: it is checked on other frames
 # (validation) afterwards, where the same layers drift differently.
@@ -143,9 +147,11 @@ class BudgetedInt8:
     sensitivity: SensitivityResult | None  # None without a budget
 
 
-def selection_samples(count: int) -> list:
-    """The frames the fallback measures drift on: neither the calibration nor the validation photographs."""
-    return list(synthetic_samples(count, seed=99, names=SELECTION_IMAGES))
+def selection_samples(count: int, convention: str = "camera") -> list:
+    """The frames the fallback measures drift on: neither the calibration nor the validation photographs (a neutral
+    model's shot by the training cameras, as its calibration frames are)."""
+    shots = camera_shots(TRAIN_CAMERAS) if convention == "neutral" else IDENTITY_SHOT
+    return list(synthetic_samples(count, seed=99, names=SELECTION_IMAGES, convention=convention, shots=shots))
 
 
 def default_cache(source: Path, calib: str, shape, count: int, options: Int8Options) -> Path:
@@ -162,7 +168,8 @@ def int8_within_budget(source: Path, output: Path, batches, options: Int8Options
     result = BudgetedInt8(report=report, cache=cache, cache_hit=report.cache_hit, sensitivity=None)
     if budget is None:
         return result
-    frames = [s.packed for s in selection_samples(holdout)]
+    convention = input_convention_of(read_metadata(validate_onnx_file(source)))
+    frames = [s.packed for s in selection_samples(holdout, convention)]
     meter = DriftMeter(source, frames, load_lpips(lpips_weights))
     result.sensitivity = fallback_to_budget(source, batches, options, cache, meter, budget, report.quantized_nodes,
                                             on_step=on_step)

@@ -3,7 +3,9 @@
 SOURCE is one of: a folder of RAW files, a SID list file (`*.txt`), a folder of `.npy` packed frames
 ([4, h, w] or [1, 4, h, w], already normalised), or `synthetic:N` (N frames of the sensor model). Frames
 are cropped (centre) or reflect-padded to the calibration shape, so every batch has the same shape -
-the optimum shape of the engine the model is calibrated for.
+the optimum shape of the engine the model is calibrated for. RAW frames are packed for the model's input
+convention; a `neutral` model's synthetic frames are shot by the training cameras under incandescent light and
+daylight (the noise a conversion correlates is what its activations see).
 """
 
 from pathlib import Path
@@ -14,7 +16,9 @@ import numpy as np
 from lowlight_edge.errors import InputError
 from lowlight_edge.fileio.inputs import scan_folder
 from lowlight_edge.raw import datasets
+from lowlight_edge.raw.cameras import TRAIN_CAMERAS, camera_shots
 from lowlight_edge.raw.scenes import CALIBRATION_IMAGES
+from lowlight_edge.raw.synth_frames import IDENTITY_SHOT
 
 
 def fit_shape(packed: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -30,8 +34,9 @@ def fit_shape(packed: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return np.ascontiguousarray(packed, dtype=np.float32)
 
 
-def iter_packed(source: str, seed: int = 0) -> Iterator[tuple[str, np.ndarray]]:
-    """(name, packed [4, h, w]) for every frame of SOURCE; raises InputError for an empty or bad source."""
+def iter_packed(source: str, seed: int = 0, convention: str = "camera") -> Iterator[tuple[str, np.ndarray]]:
+    """(name, packed [4, h, w]) for every frame of SOURCE, packed for `convention`; raises InputError for an empty
+    or bad source."""
     count = 0
     if source.startswith("synthetic:"):
         try:
@@ -40,15 +45,17 @@ def iter_packed(source: str, seed: int = 0) -> Iterator[tuple[str, np.ndarray]]:
             raise InputError(f"calibration source {source!r}: use synthetic:N with N a whole number") from None
         # calibration photographs: never the selection or held-out ones (raw/scenes.py)
 
-        frames = ((s.name, s.packed) for s in datasets.synthetic_samples(n, seed=seed, names=CALIBRATION_IMAGES))
+        shots = camera_shots(TRAIN_CAMERAS) if convention == "neutral" else IDENTITY_SHOT
+        frames = ((s.name, s.packed) for s in datasets.synthetic_samples(n, seed=seed, names=CALIBRATION_IMAGES,
+                                                                         convention=convention, shots=shots))
     else:
         path = Path(source)
         if path.is_file() and path.suffix.lower() == ".txt":
-            frames = ((s.name, s.packed) for s in datasets.sid_samples(path))
+            frames = ((s.name, s.packed) for s in datasets.sid_samples(path, convention=convention))
         elif path.is_dir() and any(path.glob("*.npy")):
             frames = _npy_frames(path)
         elif path.is_dir():
-            frames = ((s.name, s.packed) for s in datasets.folder_samples(path))
+            frames = ((s.name, s.packed) for s in datasets.folder_samples(path, convention=convention))
         elif not path.exists():
             raise InputError(f"calibration source not found: {source} (a RAW folder, a .npy folder, a SID list "
                              "or synthetic:N)")
@@ -79,10 +86,10 @@ def _npy_frames(folder: Path) -> Iterator[tuple[str, np.ndarray]]:
 
 
 def calibration_batches(source: str, shape: tuple[int, int], limit: int | None = None,
-                        seed: int = 0) -> list[np.ndarray]:
-    """All frames of SOURCE fitted to `shape`, as [1, 4, H, W] arrays (at most `limit`)."""
+                        seed: int = 0, convention: str = "camera") -> list[np.ndarray]:
+    """All frames of SOURCE fitted to `shape`, as [1, 4, H, W] arrays (at most `limit`), packed for `convention`."""
     out = []
-    for _, packed in iter_packed(source, seed):
+    for _, packed in iter_packed(source, seed, convention):
         out.append(fit_shape(packed, shape)[None])
         if limit and len(out) >= limit:
             break

@@ -1,9 +1,11 @@
 """Write Bayer frames as DNG files that LibRaw (rawpy) reads back bit for bit.
 
 The DNG carries what a reader needs: CFA pattern, per-position black levels, white level, bit depth,
-camera make and model, exposure time and ISO. Its colour calibration describes the synthetic camera of
-`sensor.py`, whose raw colour space is linear sRGB (D65): ColorMatrix1 is then the XYZ -> linear sRGB
-matrix and AsShotNeutral is (1, 1, 1), so a raw converter renders the frame without a colour cast.
+camera make and model, exposure time, ISO and orientation, and the camera's colour tags (raw/dng_colour.py):
+ColorMatrix1/2 with their CalibrationIlluminants and AsShotNeutral, as a camera's own DNG has them (and, for tests,
+AsShotWhiteXY, ForwardMatrix1/2, CameraCalibration1/2 and AnalogBalance). Without colour tags given, they describe
+the identity sensor of `sensor.py` (camera RGB = linear sRGB, D65): ColorMatrix1 = XYZ -> linear sRGB and
+AsShotNeutral (1, 1, 1), so a raw converter renders the frame without a colour cast.
 """
 
 from fractions import Fraction
@@ -13,12 +15,22 @@ import numpy as np
 
 from lowlight_edge.errors import InputError
 from lowlight_edge.fileio.atomic import atomic_output
+from lowlight_edge.raw.cameras import IDENTITY
 from lowlight_edge.raw.cfa import PHASES, channel_offsets
+from lowlight_edge.raw.dng_colour import (
+    ANALOG_BALANCE,
+    AS_SHOT_NEUTRAL,
+    AS_SHOT_WHITE_XY,
+    CALIBRATION_ILLUMINANT,
+    CAMERA_CALIBRATION,
+    COLOR_MATRIX,
+    FORWARD_MATRIX,
+    DngColourTags,
+)
+from lowlight_edge.raw.orientation import FLIP_OF_ORIENTATION
 
-# XYZ (D65) -> linear sRGB, IEC 61966-2-1
-XYZ_TO_SRGB = np.array([[3.2406, -1.5372, -0.4986], [-0.9689, 1.8758, 0.0415], [0.0557, -0.2040, 1.0570]])
 _CFA_CODE = {"R": 0, "G": 1, "B": 2}
-_MAKE, _MODEL = "lowlight-edge", "Synthetic a7S II-class sensor"
+IDENTITY_TAGS = DngColourTags(IDENTITY.color_matrices, IDENTITY.illuminants, as_shot_neutral=np.ones(3))
 
 
 def _rational(value: float, denominator: int = 10000) -> tuple[int, int]:
@@ -27,10 +39,12 @@ def _rational(value: float, denominator: int = 10000) -> tuple[int, int]:
 
 
 def write_dng(path: Path, bayer: np.ndarray, phase: str, black, white: int, exposure_s: float | None = None,
-              iso: float | None = None, force: bool = False) -> Path:
+              iso: float | None = None, force: bool = False, colour: DngColourTags | None = None,
+              orientation: int = 1, make: str = IDENTITY.make, model: str = IDENTITY.model) -> Path:
     """Write a uint16 Bayer mosaic as an uncompressed DNG (atomically).
 
-    `black` is one level per packed channel (R, G1, B, G2) or a single number.
+    `black` is one level per packed channel (R, G1, B, G2) or a single number; `colour` the camera's colour tags
+    (default: the identity sensor's); `orientation` the TIFF Orientation (1-8) a reader applies to the picture.
     """
     import tifffile
 
@@ -43,24 +57,24 @@ def write_dng(path: Path, bayer: np.ndarray, phase: str, black, white: int, expo
     black_cell = [0] * 4
     for level, (dy, dx) in zip(np.broadcast_to(np.asarray(black), (4,)), channel_offsets(phase)):
         black_cell[2 * dy + dx] = int(level)
-    colour_matrix = [v for x in XYZ_TO_SRGB.flatten() for v in _rational(float(x))]
+    if orientation not in FLIP_OF_ORIENTATION:
+        raise InputError(f"orientation must be 1-8, got {orientation}")
     tags = [
         (254, "I", 1, 0, True),  # NewSubfileType: the main image
-        (271, "s", 0, _MAKE, True),
-        (272, "s", 0, _MODEL, True),
+        (271, "s", 0, make, True),
+        (272, "s", 0, model, True),
+        (274, "H", 1, int(orientation), True),
         (33421, "H", 2, (2, 2), True),  # CFARepeatPatternDim
         (33422, "B", 4, tuple(_CFA_CODE[c] for c in phase), True),  # CFAPattern
         (50706, "B", 4, (1, 4, 0, 0), True),  # DNGVersion
         (50707, "B", 4, (1, 1, 0, 0), True),  # DNGBackwardVersion
-        (50708, "s", 0, _MODEL, True),  # UniqueCameraModel
+        (50708, "s", 0, f"{make} {model}", True),  # UniqueCameraModel
         (50710, "B", 3, (0, 1, 2), True),  # CFAPlaneColor
         (50711, "H", 1, 1, True),  # CFALayout: rectangular
         (50713, "H", 2, (2, 2), True),  # BlackLevelRepeatDim
         (50714, "I", 4, tuple(black_cell), True),  # BlackLevel
         (50717, "I", 1, int(white), True),  # WhiteLevel
-        (50721, "2i", 9, tuple(colour_matrix), True),  # ColorMatrix1 (XYZ -> camera)
-        (50728, "2I", 3, (1, 1, 1, 1, 1, 1), True),  # AsShotNeutral
-        (50778, "H", 1, 21, True),  # CalibrationIlluminant1: D65
+        *colour_tags(colour if colour is not None else IDENTITY_TAGS),
     ]
     if exposure_s is not None:
         tags.append((33434, "2I", 1, _rational(exposure_s, 1_000_000), True))  # ExposureTime
@@ -70,3 +84,29 @@ def write_dng(path: Path, bayer: np.ndarray, phase: str, black, white: int, expo
         tifffile.imwrite(tmp, bayer, photometric=32803, planarconfig="contig", extratags=tags,
                          metadata=None, software=False)
     return Path(path)
+
+
+def colour_tags(colour: DngColourTags) -> list[tuple]:
+    """tifffile extratags for a camera's colour tags (matrices SRATIONAL over 10000, neutrals RATIONAL over 10^6)."""
+    def signed(matrix) -> tuple:
+        return tuple(v for x in np.ravel(matrix) for v in _rational(float(x)))
+
+    def positive(values) -> tuple:
+        return tuple(v for x in np.ravel(values) for v in _rational(float(x), 1_000_000))
+
+    tags = []
+    for code, matrix in zip(COLOR_MATRIX, colour.color_matrices):
+        tags.append((code, "2i", 9, signed(matrix), True))
+    for code, illuminant in zip(CALIBRATION_ILLUMINANT, colour.illuminants):
+        tags.append((code, "H", 1, int(illuminant), True))
+    for code, matrix in zip(FORWARD_MATRIX, colour.forward_matrices):
+        tags.append((code, "2i", 9, signed(matrix), True))
+    for code, matrix in zip(CAMERA_CALIBRATION, colour.camera_calibrations):
+        tags.append((code, "2i", 9, signed(matrix), True))
+    if colour.analog_balance is not None:
+        tags.append((ANALOG_BALANCE, "2I", 3, positive(colour.analog_balance), True))
+    if colour.as_shot_neutral is not None:
+        tags.append((AS_SHOT_NEUTRAL, "2I", 3, positive(colour.as_shot_neutral), True))
+    if colour.as_shot_white_xy is not None:
+        tags.append((AS_SHOT_WHITE_XY, "2I", 2, positive(colour.as_shot_white_xy), True))
+    return sorted(tags)

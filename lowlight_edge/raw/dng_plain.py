@@ -12,15 +12,19 @@ from pathlib import Path
 
 import numpy as np
 
+from lowlight_edge.errors import InputError
 from lowlight_edge.fileio.limits import check_pixels
 from lowlight_edge.raw.cfa import channel_offsets
-from lowlight_edge.raw.frame import RawFrame
+from lowlight_edge.raw.colour import ColourConversion
+from lowlight_edge.raw.dng_colour import dng_conversion, read_dng_colour
+from lowlight_edge.raw.frame import NO_COLOUR, RawFrame
+from lowlight_edge.raw.orientation import orientation_from_tag
 from lowlight_edge.raw.pack import crop_even
 
 CFA_PHOTOMETRIC, UNCOMPRESSED = 32803, 1
 CFA_REPEAT, CFA_PATTERN, CFA_PLANE_COLOR = 33421, 33422, 50710
 BLACK_REPEAT, BLACK_LEVEL, WHITE_LEVEL = 50713, 50714, 50717
-EXPOSURE_TIME, EXIF_IFD = 33434, 34665
+EXPOSURE_TIME, EXIF_IFD, ISO_SPEED, ORIENTATION = 33434, 34665, 34855, 274
 # tags that make LibRaw read other values or another area than the stored samples
 DECLINED_TAGS = {50712: "LinearizationTable", 50715: "BlackLevelDeltaH", 50716: "BlackLevelDeltaV",
                  50829: "ActiveArea"}
@@ -45,6 +49,31 @@ def read_plain_dng(path: Path) -> RawFrame | None:
         return None
     finally:
         log.disabled = was_disabled
+
+
+def dng_file_colour(path: Path) -> ColourConversion | None:
+    """The colour of any DNG from its IFD0's tags (for DNGs LibRaw decodes: LibRaw takes one calibration as it is,
+    the DNG maths interpolates between two); None when tifffile cannot parse the file."""
+    import tifffile
+
+    log = logging.getLogger("tifffile")
+    was_disabled, log.disabled = log.disabled, True
+    try:
+        with tifffile.TiffFile(path) as tif:
+            return _colour(tif.pages[0], path)
+    except Exception:  # noqa: BLE001 - the colour of a file tifffile cannot parse comes from LibRaw
+        return None
+    finally:
+        log.disabled = was_disabled
+
+
+def _colour(first, path: Path) -> ColourConversion:
+    """IFD0's colour tags as a conversion; broken ones as the identity carrying their one-line error."""
+    try:
+        tags = read_dng_colour(first.tags)
+        return dng_conversion(tags) if tags is not None else NO_COLOUR
+    except InputError as exc:
+        return ColourConversion.identity("unusable colour metadata", error=f"{path}: {exc}")
 
 
 def _cfa_page(first):
@@ -82,8 +111,11 @@ def _frame(path: Path, first, page) -> RawFrame | None:
     black = tuple(float(cell_black[2 * dy + dx]) for dy, dx in channel_offsets(phase))
     if white <= max(black):
         return None  # LibRaw's reader gives the one-line error
-    return RawFrame(path=path, bayer=bayer, phase=phase, black=black, white=white, camera=_camera(first),
-                    raw_size=(height, width), visible_size=(height, width), exposure_s=_exposure(first))
+    make, model = _make_model(first)
+    return RawFrame(path=path, bayer=bayer, phase=phase, black=black, white=white, make=make, model=model,
+                    raw_size=(height, width), visible_size=(height, width), exposure_s=_exposure(first),
+                    iso=_iso(first), orientation=orientation_from_tag(first.tags.valueof(ORIENTATION, 1)),
+                    colour=_colour(first, path))
 
 
 def _cell_black(tags) -> list[float] | None:
@@ -102,9 +134,20 @@ def _cell_black(tags) -> list[float] | None:
     return None
 
 
-def _camera(first) -> str:
-    parts = [str(first.tags.valueof(code, "")).strip() for code in (271, 272)]
-    return " ".join(p for p in parts if p) or "unknown"
+def _make_model(first) -> tuple[str, str]:
+    make, model = (str(first.tags.valueof(code, "")).strip() for code in (271, 272))
+    return make or "unknown", model or "unknown"
+
+
+def _iso(first) -> float | None:
+    """ISOSpeedRatings from IFD0 or the EXIF IFD."""
+    value = first.tags.valueof(ISO_SPEED)
+    if value is None:
+        exif = first.tags.valueof(EXIF_IFD) or {}
+        value = exif.get("ISOSpeedRatings") if isinstance(exif, dict) else None
+    if isinstance(value, (tuple, list)):
+        value = value[0] if value else None
+    return float(value) if isinstance(value, (int, float)) and value > 0 else None
 
 
 def _exposure(first) -> float | None:

@@ -1,4 +1,5 @@
-"""What the RAW reader sees in a file: camera, CFA and packing, levels, sizes, ratio, channel means.
+"""What the RAW reader sees in a file: camera, CFA and packing, levels, sizes, exposure, ISO, orientation, ratio, the
+colour metadata (as-shot white balance, camera -> sRGB matrix, where each came from) and channel means.
 
 For "why is my output green": `lowlight-edge inspect` prints it.
 """
@@ -7,6 +8,7 @@ from pathlib import Path
 
 from lowlight_edge.errors import InputError
 from lowlight_edge.raw.cfa import CHANNELS, channel_offsets
+from lowlight_edge.raw.orientation import NAMES
 from lowlight_edge.raw.ratio import resolve_ratio
 from lowlight_edge.raw.reader import read_raw
 
@@ -19,9 +21,11 @@ def describe(path: Path, ratio: float | None = None, reference_exposure: float |
     except InputError as exc:
         used, origin = None, str(exc)
     offsets = channel_offsets(frame.phase)
-    return {
+    info = {
         "file": str(path),
         "camera": frame.camera,
+        "make": frame.make,
+        "model": frame.model,
         "cfa_pattern": frame.phase,
         "packing": {name: {"row": dy, "col": dx} for name, (dy, dx) in zip(CHANNELS, offsets)},
         "black_levels": dict(zip(CHANNELS, frame.black)),
@@ -30,7 +34,14 @@ def describe(path: Path, ratio: float | None = None, reference_exposure: float |
         "visible_size": list(frame.visible_size),
         "packed_size": [4, *packed.shape[1:]],
         "exposure_s": frame.exposure_s,
+        "iso": frame.iso,
+        "orientation": {"tag": frame.orientation, "meaning": NAMES[frame.orientation]},
         "ratio": used,
         "ratio_source": origin,
+        "colour": frame.colour.describe(),
         "channel_means": {name: float(packed[i].mean()) for i, name in enumerate(CHANNELS)},
     }
+    if not frame.colour.error:  # what a neutral model sees: the means after the file's own colour conversion
+        neutral = frame.pack(1.0, "neutral")
+        info["neutral_channel_means"] = {name: float(neutral[i].mean()) for i, name in enumerate(CHANNELS)}
+    return info

@@ -1,13 +1,17 @@
 """Bayer mosaic -> the model's packed input, and the padding that makes any size fit the network.
 
 Normalisation (SID): clip((raw - black) / (white - black), 0, 1) * ratio, then min(., 1). For ratio r > 0
-this equals clip((raw - black) / (white - black) * r, 0, min(r, 1)), computed in one vectorised pass.
+this equals clip((raw - black) / (white - black) * r, 0, min(r, 1)), computed in one vectorised pass. A `neutral`
+model's colour conversion goes between the amplification and a wider, symmetric clip,
+clip(., -4 min(r, 1), 4 min(r, 1)) (raw/colour.py NEUTRAL_RANGE says why): clipping at zero would rectify the noise
+the white-balance gains amplify, a bias that differs with every camera and light.
 """
 
 import numpy as np
 
 from lowlight_edge.errors import InputError
 from lowlight_edge.raw.cfa import channel_offsets
+from lowlight_edge.raw.colour import NEUTRAL_RANGE
 
 
 def crop_even(bayer: np.ndarray) -> np.ndarray:
@@ -16,10 +20,13 @@ def crop_even(bayer: np.ndarray) -> np.ndarray:
     return bayer[: h - h % 2, : w - w % 2]
 
 
-def pack_bayer(bayer: np.ndarray, phase: str, black, white: float, ratio: float = 1.0) -> np.ndarray:
+def pack_bayer(bayer: np.ndarray, phase: str, black, white: float, ratio: float = 1.0,
+               mix: np.ndarray | None = None) -> np.ndarray:
     """uint16 mosaic [H, W] -> float32 [4, H/2, W/2] in R, G1, B, G2 order, normalised and amplified.
 
-    `black` is one level per packed channel (R, G1, B, G2), or a single number.
+    `black` is one level per packed channel (R, G1, B, G2), or a single number. `mix` [4, 4] (a `neutral` model's
+    colour conversion, raw/colour.py `packed_mix`) converts each cell after amplification, and the clip is symmetric:
+    clip(mix @ ((raw - black) * ratio / (white - black)), -4 min(ratio, 1), 4 min(ratio, 1)).
     """
     if bayer.ndim != 2:
         raise InputError(f"a Bayer mosaic is 2-D, got shape {list(bayer.shape)}")
@@ -35,7 +42,12 @@ def pack_bayer(bayer: np.ndarray, phase: str, black, white: float, ratio: float 
     planes = np.stack([bayer[dy::2, dx::2] for dy, dx in channel_offsets(phase)]).astype(np.float32)
     planes -= black[:, None, None]
     planes *= (np.float32(ratio) / span)[:, None, None]
-    return np.clip(planes, 0.0, min(float(ratio), 1.0), out=planes)
+    cap = min(float(ratio), 1.0)
+    if mix is not None:
+        planes = np.tensordot(np.asarray(mix, dtype=np.float32), planes, axes=1)
+        bound = np.float32(NEUTRAL_RANGE * cap)
+        return np.clip(planes, -bound, bound, out=planes)
+    return np.clip(planes, 0.0, cap, out=planes)
 
 
 def pad_to_multiple(packed: np.ndarray, multiple: int) -> tuple[np.ndarray, tuple[int, int]]:

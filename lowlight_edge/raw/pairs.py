@@ -27,12 +27,15 @@ class Pair:
 
 
 def make_pair(clean: np.ndarray, rng: np.random.Generator, ratio: float | None = None, iso: float | None = None,
-              phase: str | None = None) -> Pair:
-    """One short-exposure frame of `clean` [H, W, 3]; unset parameters are drawn from SID-like ranges."""
+              phase: str | None = None, srgb_to_camera: np.ndarray | None = None) -> Pair:
+    """One short-exposure frame of `clean` [H, W, 3]; unset parameters are drawn from SID-like ranges.
+
+    `srgb_to_camera` shoots it with a real camera's colour response (raw/camera_response.py); `packed` is then the
+    mosaic as that camera recorded it (the camera convention)."""
     ratio = ratio if ratio is not None else float(rng.choice(SID_RATIOS))
     iso = iso if iso is not None else float(np.exp(rng.uniform(*np.log(ISO_RANGE))))
     phase = phase or str(rng.choice(PHASES))
     sensor = SensorModel(iso=iso)
-    bayer = simulate_short_exposure(clean, ratio, sensor, phase, rng)
+    bayer = simulate_short_exposure(clean, ratio, sensor, phase, rng, srgb_to_camera)
     packed = pack_bayer(bayer, phase, sensor.black, sensor.white, ratio)
     return Pair(packed, np.ascontiguousarray(clean.transpose(2, 0, 1)), bayer, phase, ratio, iso)

@@ -20,8 +20,10 @@ from lowlight_edge.fileio.inputs import regular_file
 from lowlight_edge.fileio.limits import check_pixels
 from lowlight_edge.fileio.quiet import quiet_stderr
 from lowlight_edge.raw.cfa import channel_offsets, phase_from_pattern
-from lowlight_edge.raw.dng_plain import read_plain_dng
+from lowlight_edge.raw.dng_plain import dng_file_colour, read_plain_dng
 from lowlight_edge.raw.frame import RawFrame
+from lowlight_edge.raw.libraw_colour import libraw_conversion
+from lowlight_edge.raw.orientation import orientation_from_flip
 from lowlight_edge.raw.pack import crop_even
 
 
@@ -29,12 +31,16 @@ def read_raw(path: Path) -> RawFrame:
     """The frame of any Bayer RAW file: plain (uncompressed 16-bit) DNGs read directly, everything else by LibRaw."""
     path = Path(path)
     _check_file(path)
-    if path.suffix.lower() == ".dng":
+    dng = path.suffix.lower() == ".dng"
+    if dng:
         frame = read_plain_dng(path)
         if frame is not None:
             return frame
     with _libraw(path) as raw:
-        return _frame_from(raw, path)
+        frame = _frame_from(raw, path)
+    if dng:  # LibRaw takes one of a DNG's two calibrations as it is; the DNG maths interpolates for the white
+        frame.colour = dng_file_colour(path) or frame.colour
+    return frame
 
 
 @contextlib.contextmanager
@@ -99,14 +105,16 @@ def _frame_from(raw, path: Path) -> RawFrame:
         raise InputError(f"{path}: the visible raw area is empty")
     if white <= max(black):
         raise InputError(f"{path}: white level {white:g} is not above the black levels {list(black)}")
-    shutter = float(raw.other.shutter_speed)
-    return RawFrame(path=path, bayer=bayer, phase=phase, black=black, white=white, camera=_camera_name(path),
+    shutter, iso = float(raw.other.shutter_speed), float(raw.other.iso_speed)
+    make, model = _make_model(path)
+    return RawFrame(path=path, bayer=bayer, phase=phase, black=black, white=white, make=make, model=model,
                     raw_size=(int(sizes.raw_height), int(sizes.raw_width)),
                     visible_size=(int(visible.shape[0]), int(visible.shape[1])),
-                    exposure_s=shutter if shutter > 0 else None)
+                    exposure_s=shutter if shutter > 0 else None, iso=iso if iso > 0 else None,
+                    orientation=orientation_from_flip(int(sizes.flip)), colour=libraw_conversion(raw, path))
 
 
-def _camera_name(path: Path) -> str:
+def _make_model(path: Path) -> tuple[str, str]:
     """Make and model from the TIFF container most RAW formats use (rawpy does not expose them)."""
     import logging
 
@@ -117,9 +125,9 @@ def _camera_name(path: Path) -> str:
     try:
         with tifffile.TiffFile(path) as tif:
             tags = tif.pages[0].tags
-            parts = [str(tags[name].value).strip() for name in ("Make", "Model") if name in tags]
+            make, model = (str(tags[name].value).strip() if name in tags else "" for name in ("Make", "Model"))
     except Exception:  # not TIFF-based (RAF, CR3, ...) or unreadable: the name is cosmetic
-        return "unknown"
+        return "unknown", "unknown"
     finally:
         log.disabled = was_disabled
-    return " ".join(p for p in parts if p) or "unknown"
+    return make or "unknown", model or "unknown"

@@ -14,8 +14,9 @@ synthesis): with the clean signal S in DN above black,
   pre-gain read noise, so read noise also grows with ISO (about 8 DN at ISO 3200);
 - black level 512, white level 16383 (14-bit), the values of the Sony a7S II in SID.
 
-The clean image is white-balanced already (the synthetic camera's colour response is the identity), and
-it is the long-exposure ground truth.
+The clean image is the long-exposure ground truth. The sensor's colour response is the identity (camera RGB =
+linear sRGB) unless a real camera's response is given (raw/camera_response.py): then the camera records the scene
+through that camera's matrix, under the shot's light, as a real file would.
 """
 
 from dataclasses import dataclass
@@ -72,9 +73,14 @@ def mosaic(rgb: np.ndarray, phase: str) -> np.ndarray:
 
 
 def simulate_short_exposure(clean_srgb: np.ndarray, ratio: float, sensor: SensorModel, phase: str,
-                            rng: np.random.Generator) -> np.ndarray:
-    """Clean sRGB [H, W, 3] in [0, 1] (H, W even) -> noisy uint16 Bayer mosaic of a 1/ratio exposure."""
+                            rng: np.random.Generator, srgb_to_camera: np.ndarray | None = None) -> np.ndarray:
+    """Clean sRGB [H, W, 3] in [0, 1] (H, W even) -> noisy uint16 Bayer mosaic of a 1/ratio exposure.
+
+    `srgb_to_camera` [3, 3] is a real camera's colour response under the shot's light (raw/camera_response.py);
+    None is the identity sensor (camera RGB = linear sRGB)."""
     linear = srgb_to_linear(clean_srgb.astype(np.float64))
+    if srgb_to_camera is not None:  # light cannot be negative: colours outside the camera's gamut clip at zero
+        linear = np.clip(linear @ np.asarray(srgb_to_camera, dtype=np.float64).T, 0.0, None)
     signal = mosaic(linear, phase) * (sensor.white - sensor.black) / ratio  # DN above black
     electrons = rng.poisson(signal / sensor.gain)
     noisy = sensor.black + sensor.gain * electrons + rng.normal(0.0, sensor.read_noise, signal.shape)

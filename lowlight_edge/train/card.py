@@ -17,7 +17,7 @@ import numpy as np
 from lowlight_edge.errors import InputError
 from lowlight_edge.fileio.atomic import check_writable, write_text
 from lowlight_edge.model.checkpoint import LoadedCheckpoint, load_generator
-from lowlight_edge.train.evaluate import HeldOutFrame, evaluate_held_out
+from lowlight_edge.train.evaluate import CARD_RESPONSES, HeldOutFrame, evaluate_held_out
 from lowlight_edge.train.held_out_grid import write_held_out_grid
 from lowlight_edge.train.model_card import EarlierModel, model_card
 
@@ -40,21 +40,36 @@ def torch_infer(model) -> Callable[[np.ndarray], np.ndarray]:
     return infer
 
 
-def render_held_out(infer: Callable[[np.ndarray], np.ndarray], lpips) -> HeldOutRendering:
+def render_held_out(infer: Callable[[np.ndarray], np.ndarray], lpips, convention: str) -> HeldOutRendering:
+    """Every held-out frame of every card camera response through a model of input convention `convention`."""
     frames: list[HeldOutFrame] = []
-    return HeldOutRendering(evaluate_held_out(infer, lpips=lpips, frames=frames), frames)
+    evaluation = evaluate_held_out(infer, responses=CARD_RESPONSES, convention=convention, lpips=lpips, frames=frames)
+    return HeldOutRendering(evaluation, frames)
 
 
 def render_earlier(loaded: LoadedCheckpoint, label: str, lpips) -> tuple[EarlierModel, list[HeldOutFrame]]:
-    rendering = render_held_out(torch_infer(loaded.model), lpips)
+    rendering = render_held_out(torch_infer(loaded.model), lpips, loaded.config.input_convention)
     return EarlierModel(label, loaded.sha256, rendering.evaluation), rendering.frames
+
+
+def grid_frames(frames: list[HeldOutFrame]) -> list[HeldOutFrame]:
+    """The frames the grid shows: every identity-sensor frame, and for each camera response its first frame."""
+    shown, seen = [], set()
+    for frame in frames:
+        shot = (frame.camera, frame.light)
+        if shot == ("identity", "D65") or shot not in seen:
+            shown.append(frame)
+        seen.add(shot)
+    return shown
 
 
 def write_card(name: str, report: dict, rendering: HeldOutRendering, card: Path, grid: Path,
                earlier: tuple[EarlierModel, list[HeldOutFrame]] | None = None, note: str | None = None,
                force: bool = False) -> None:
     """The grid (with the earlier model's column when given) and the card; `report["held_out"]` is the one shown."""
-    write_held_out_grid(grid, rendering.frames, force=force, before=earlier[1] if earlier else None)
+    shown = grid_frames(rendering.frames)
+    before = grid_frames(earlier[1]) if earlier else None
+    write_held_out_grid(grid, shown, force=force, before=before)
     write_text(card, model_card(name, report, grid.name, earlier[0] if earlier else None, note), force)
 
 
@@ -74,7 +89,7 @@ def card_for_checkpoint(checkpoint: Path, report_path: Path, card: Path, before:
     loaded = load_generator(checkpoint)
     earlier_checkpoint = load_generator(before) if before else None
     log(f"held-out frames through {checkpoint.name}")
-    rendering = render_held_out(torch_infer(loaded.model), lpips)
+    rendering = render_held_out(torch_infer(loaded.model), lpips, loaded.config.input_convention)
     was, now = report["held_out"]["mean"].get("model_psnr"), rendering.evaluation["mean"]["model_psnr"]
     if was is not None and abs(was - now) > 0.01:
         log(f"note: held-out PSNR measured now {now:.2f} dB, the training report says {was:.2f} dB (the card shows "

@@ -32,6 +32,7 @@ class TrainConfig:
     seed: int = 0
     validate_every: int = 250
     time_limit_s: float | None = None  # stop early (at a step boundary) when exceeded
+    init: str | None = None  # the checkpoint whose weights the generator starts from (recorded; None: seeded init)
 
 
 @dataclass
@@ -43,15 +44,19 @@ class TrainResult:
 
 
 def train_gan(config: TrainConfig, next_batch: Callable[[int], tuple],  # (packed, target): arrays or tensors
-              validate: Callable[[object], dict] | None = None, on_step: Callable[[int, dict], None] = lambda *_: None
-              ) -> TrainResult:
+              validate: Callable[[object], dict] | None = None, on_step: Callable[[int, dict], None] = lambda *_: None,
+              init_state: dict | None = None) -> TrainResult:
+    """Train; `init_state` (a generator state dict of the same architecture) starts from earlier weights."""
     torch = require("torch", "training")
     from lowlight_edge.model.discriminator import PatchDiscriminator
     from lowlight_edge.model.generator import AttentionUNet
 
     torch.manual_seed(config.seed)
     device = torch.device(config.device)
-    gen = AttentionUNet(config.generator).to(device)
+    gen = AttentionUNet(config.generator)
+    if init_state is not None:
+        gen.load_state_dict(init_state)
+    gen = gen.to(device)
     disc = PatchDiscriminator(width=config.disc_width).to(device)
     perceptual = _perceptual(config, device)
     autocast = lambda: torch.autocast(device.type, dtype=torch.bfloat16, enabled=config.amp)  # noqa: E731

@@ -29,7 +29,10 @@ def write_held_out_grid(path: Path, frames: list[HeldOutFrame], force: bool = Fa
     same frames rendered by an earlier model, shown beside this one."""
     from PIL import Image, ImageDraw
 
-    if before is not None and [(f.image, f.ratio, f.iso) for f in before] != [(f.image, f.ratio, f.iso) for f in frames]:
+    def key(f):
+        return f.image, f.ratio, f.iso, f.camera, f.light
+
+    if before is not None and [key(f) for f in before] != [key(f) for f in frames]:
         raise InputError("the before model's held-out frames are not the same frames as this model's")
     columns = grid_columns(before is not None)
     gap, label = 6, 16
@@ -48,7 +51,8 @@ def write_held_out_grid(path: Path, frames: list[HeldOutFrame], force: bool = Fa
         draw.text((col * (size + gap) + 2, 2), title, fill=(0, 0, 0))
     for row, frame in enumerate(frames):
         draw.text((2, label + row * (label + size + gap) + 2),
-                  f"{frame.image}, ratio {frame.ratio:g}, ISO {frame.iso:g}", fill=(0, 0, 0))
+                  f"{frame.image}, {frame.camera} under {frame.light}, ratio {frame.ratio:g}, ISO {frame.iso:g}",
+                  fill=(0, 0, 0))
     with atomic_output(path, force) as tmp:
         picture.save(tmp, format="PNG")
     return Path(path)

@@ -9,7 +9,7 @@ import json
 import platform
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
@@ -18,6 +18,7 @@ from lowlight_edge.errors import InputError
 from lowlight_edge.fileio.atomic import check_writable, write_text
 from lowlight_edge.model.checkpoint import load_generator, save_generator
 from lowlight_edge.model.config import GeneratorConfig, parse_width
+from lowlight_edge.raw.colour import check_convention
 from lowlight_edge.raw.sid import parse_sid_list
 from lowlight_edge.train.card import render_earlier, render_held_out, torch_infer, write_card
 from lowlight_edge.train.evaluate import evaluate_held_out
@@ -32,6 +33,7 @@ class TrainJob:
     sid: Path | None = None  # a SID list to train on; default: synthetic pairs of the training photographs
     sid_root: Path | None = None
     width: str = "lite"  # an integer or a preset
+    input_convention: str | None = None  # camera or neutral (raw/colour.py); default: neutral, camera for --sid
     steps: int = 2000
     batch: int = 8
     patch: int = 64
@@ -49,6 +51,7 @@ class TrainJob:
     seed: int = 0
     threads: int | None = None
     before: Path | None = None  # an earlier checkpoint the model card compares against, frame by frame
+    init: Path | None = None  # start from this checkpoint's weights (same architecture) instead of a seeded init
     force: bool = False
 
     def outputs(self) -> tuple[Path, Path, Path, Path]:
@@ -66,12 +69,19 @@ class TrainOutcome:
     minutes: float
 
 
+def convention_of(job: TrainJob) -> str:
+    """The model's input convention: as asked, else camera for SID (one camera's raw, as SID trains) and neutral
+    for synthetic data (every camera the synthetic sensor has)."""
+    return check_convention(job.input_convention or ("camera" if job.sid else "neutral"))
+
+
 def sampler_for(job: TrainJob, log: Callable[[str], None]):
     """(patch sampler, a description of the data for the report)."""
+    convention = convention_of(job)
     if job.sid:
         pairs = parse_sid_list(job.sid, job.sid_root)
-        return SidSampler(pairs, job.patch, job.seed), f"SID list {job.sid} ({len(pairs)} pairs)"
-    return synthetic_factory(job.patch, job.seed, job.device, job.dead_leaves, job.procedural_share, log)
+        return SidSampler(pairs, job.patch, job.seed, convention), f"SID list {job.sid} ({len(pairs)} pairs)"
+    return synthetic_factory(job.patch, job.seed, job.device, job.dead_leaves, job.procedural_share, convention, log)
 
 
 def check_job(job: TrainJob, torch) -> None:
@@ -117,25 +127,28 @@ def train_generator(job: TrainJob, on_step: Callable[[int, dict], None] = lambda
         check_writable(path, job.force)
     if job.threads:
         torch.set_num_threads(job.threads)
-    config = TrainConfig(generator=GeneratorConfig(width=parse_width(job.width)), steps=job.steps, batch=job.batch,
+    convention = convention_of(job)
+    config = TrainConfig(generator=GeneratorConfig(width=parse_width(job.width), input_convention=convention),
+                         steps=job.steps, batch=job.batch,
                          patch=job.patch, lr=job.lr, l1_weight=job.l1_weight, adv_weight=job.adv_weight,
                          lpips_weight=job.lpips_weight, device=job.device, amp=job.amp, seed=job.seed,
                          lpips_weights=str(job.lpips_weights) if job.lpips_weights else None,
-                         validate_every=job.validate_every,
+                         validate_every=job.validate_every, init=str(job.init) if job.init else None,
                          time_limit_s=job.time_limit_min * 60 if job.time_limit_min else None)
     lpips = held_out_lpips(job, log)
     earlier = load_generator(job.before) if job.before else None  # refused now, not after the training
+    init_state = initial_weights(job.init, config.generator) if job.init else None
     sampler, data_desc = sampler_for(job, log)
 
     def validate(model):
-        mean = evaluate_held_out(torch_infer(model), with_naive=False, lpips=lpips)["mean"]
+        mean = evaluate_held_out(torch_infer(model), convention=convention, with_naive=False, lpips=lpips)["mean"]
         return {f"held_out_{key}": round(mean[f"model_{key}"], 4) for key in ("psnr", "lpips") if f"model_{key}" in mean}
 
     log(f"training width {config.generator.width} on {data_desc}, {config.steps} steps of {config.batch}x"
         f"{config.patch}x{config.patch} packed patches, seed {config.seed}")
-    result = train_gan(config, sampler.batch, validate=validate, on_step=on_step)
+    result = train_gan(config, sampler.batch, validate=validate, on_step=on_step, init_state=init_state)
     log(f"trained {result.steps_done} steps in {result.seconds / 60:.1f} min; evaluating on held-out images")
-    rendering = render_held_out(torch_infer(result.model), lpips)
+    rendering = render_held_out(torch_infer(result.model), lpips, convention)
     evaluation = rendering.evaluation
     save_generator(result.model, checkpoint, force=job.force,
                    extra_metadata={"lowlight_edge.trained": "true", "lowlight_edge.data": data_desc})
@@ -150,6 +163,17 @@ def train_generator(job: TrainJob, on_step: Callable[[int, dict], None] = lambda
     compared = render_earlier(earlier, str(job.before), lpips) if earlier else None
     write_card(checkpoint.name, report, rendering, card_path, grid_path, compared, force=job.force)
     return TrainOutcome(checkpoint, report_path, card_path, grid_path, evaluation, result.steps_done, report["minutes"])
+
+
+def initial_weights(path: Path, config: GeneratorConfig) -> dict:
+    """The weights of an earlier checkpoint to start from, refused unless its architecture is the job's (its input
+    convention may differ: fine-tuning a camera model into a neutral one is what it is for)."""
+    loaded = load_generator(path)
+    mine, theirs = (replace(c, input_convention="camera") for c in (config, loaded.config))
+    if mine != theirs:
+        raise InputError(f"--init {path}: its architecture {loaded.config.to_json()} is not the job's "
+                         f"{config.to_json()} (match --width)")
+    return loaded.model.state_dict()
 
 
 def _machine(job: TrainJob, torch) -> str:

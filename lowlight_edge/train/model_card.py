@@ -5,7 +5,14 @@ from dataclasses import dataclass
 
 from tabulate import tabulate
 
+from lowlight_edge.train.evaluate import against_identity
+
 METRICS = (("psnr", "PSNR", "{:.2f}"), ("ssim", "SSIM", "{:.3f}"), ("lpips", "LPIPS", "{:.3f}"))
+
+
+def _shot(row: dict) -> str:
+    """The camera response a frame was shot with (reports from before cameras: the identity sensor in daylight)."""
+    return f"{row.get('camera', 'identity')}, {row.get('light', 'D65')}"
 
 
 def score_table(held_out: dict) -> str:
@@ -17,9 +24,27 @@ def score_table(held_out: dict) -> str:
     def cells(row):
         return [fmt.format(row[f"{who}_{key}"]) for who, key, _, fmt in columns]
 
-    rows = [[r["image"], f"{r['ratio']:g}", f"{r['iso']:g}", *cells(r)] for r in held_out["rows"]]
-    rows.append(["**mean**", "", "", *cells(held_out["mean"])])
-    headers = ["held-out image", "ratio", "ISO", *(f"{who} {label}" for who, _, label, _ in columns)]
+    rows = [[r["image"], _shot(r), f"{r['ratio']:g}", f"{r['iso']:g}", *cells(r)] for r in held_out["rows"]]
+    rows.append(["**mean**", "", "", "", *cells(held_out["mean"])])
+    headers = ["held-out image", "camera, light", "ratio", "ISO", *(f"{who} {label}" for who, _, label, _ in columns)]
+    return tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True)
+
+
+def colour_table(held_out: dict) -> str:
+    """One row per camera response: the model's scores, each channel's mean over the truth's, and how far both are
+    from the identity sensor's (the colour a real camera's file gets, against the sensor the model knows best)."""
+    groups = held_out.get("by_response") or []
+    reference = next((g for g in groups if (g["camera"], g["light"]) == ("identity", "D65")), None)
+    rows = []
+    for g in groups:
+        colour, psnr = against_identity(reference, g) if reference else (None, None)
+        rows.append([g["camera"], g["light"], f"{g['model_psnr']:.2f}", f"{g['model_ssim']:.3f}",
+                     f"{g['model_lpips']:.3f}" if "model_lpips" in g else "-",
+                     " / ".join(f"{v:.3f}" for v in g["model_channel_ratio"]),
+                     f"{100 * colour:.1f}%" if colour is not None else "-",
+                     f"{psnr:+.2f}" if psnr is not None else "-"])
+    headers = ["camera", "light", "PSNR", "SSIM", "LPIPS", "mean / truth (R / G / B)", "colour vs identity",
+               "PSNR vs identity"]
     return tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True)
 
 
@@ -39,11 +64,11 @@ def before_after_table(before: dict, after: dict) -> str:
     def cells(b, a):
         return [fmt.format(row[f"model_{key}"]) for key, _, fmt in measured for row in (b, a)]
 
-    rows = [[a["image"], f"{a['ratio']:g}", f"{a['iso']:g}", *cells(b, a)]
+    rows = [[a["image"], _shot(a), f"{a['ratio']:g}", f"{a['iso']:g}", *cells(b, a)]
             for b, a in zip(before["rows"], after["rows"], strict=True)]
-    rows.append(["**mean**", "", "", *cells(before["mean"], after["mean"])])
-    headers = ["held-out image", "ratio", "ISO", *(f"{label} {when}" for _, label, _ in measured
-                                                   for when in ("before", "now"))]
+    rows.append(["**mean**", "", "", "", *cells(before["mean"], after["mean"])])
+    headers = ["held-out image", "camera, light", "ratio", "ISO", *(f"{label} {when}" for _, label, _ in measured
+                                                                   for when in ("before", "now"))]
     return tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True)
 
 
@@ -94,19 +119,43 @@ def model_card(name: str, report: dict, grid_name: str | None = None, earlier: E
     closing = f"\n{note.strip()}\n" if note else ""
     lpips_note = (" LPIPS: AlexNet v0.1 against the clean image (lower is better)."
                   if "model_lpips" in m else "")
+    convention = cfg["generator"].get("input_convention", "camera")
+    if convention == "neutral":
+        convention_text = ("**neutral**: each file is white-balanced and converted to linear sRGB primaries with its "
+                           "own colour metadata (DNG ColorMatrix/ForwardMatrix/AsShotNeutral, LibRaw for other "
+                           "formats) before the network, so one model serves every camera and light")
+        limits = ("synthetic training data: real cameras' published colour responses and a Poisson-Gaussian noise "
+                  "model, not real sensors' noise (train on SID with `--sid` for one real camera's)")
+    else:
+        convention_text = ("**camera**: the raw as the sensor recorded it, without white balance (as SID trains): "
+                           "the model knows one camera's colour")
+        limits = ("synthetic training data with an identity colour response; on real camera RAW files the colour "
+                  "rendering and noise statistics differ (train on SID with `--sid` for real cameras)")
+    colours = ""
+    if len(report["held_out"].get("by_response") or []) > 1:
+        colours = f"""
+## Colour: one row per camera response
+
+The same held-out frames shot by the identity sensor and by cameras the training never saw, under incandescent
+light (A) and daylight (D65), each file carrying its camera's colour tags. Mean / truth: each channel's mean over
+the ground truth's (1, 1, 1 is right; a cast shows as unequal values). The last two columns compare with the
+identity sensor.
+
+{colour_table(report['held_out'])}
+"""
     return f"""# Model card: {name}
 
 Attention U-Net generator (width {cfg['generator']['width']}, depth {cfg['generator']['depth']}), trained by
 `lowlight-edge train` {training_kind(cfg)}.
 
+- **Input convention**: {convention_text}.
 - **Data**: {data}
-- **Held out** (never trained on): the images in the table below, one frame per (ratio, ISO) condition,
-  seeded.
+- **Held out** (never trained on): the images in the table below, one frame per camera response and (ratio, ISO)
+  condition, seeded.
 - **Command**: `{report['command']}`
 - **Training**: {report['steps_done']} steps of {cfg['batch']} x {cfg['patch']}x{cfg['patch']} packed patches,
   seed {cfg['seed']}, {report['minutes']} min on {report['machine']}, PyTorch {report['torch']}.
-- **Limits**: synthetic training data with an identity colour response; on real camera RAW files the colour
-  rendering and noise statistics differ (train on SID with `--sid` for real cameras).
+- **Limits**: {limits}.
 
 ## Held-out evaluation
 
@@ -116,4 +165,4 @@ amplify the RAW by the ratio, then LibRaw's demosaic and sRGB rendering of the s
 {score_table(report['held_out'])}
 
 Margin over the naive pipeline: **{m['model_psnr'] - m['naive_psnr']:+.2f} dB PSNR**.
-{comparison}{grid}{closing}"""
+{colours}{comparison}{grid}{closing}"""

@@ -9,8 +9,8 @@ from lowlight_edge.raw.sid import SidPair, ground_truth
 class SidSampler:
     """Loads each pair once (as SID's own training does), then serves random aligned crops."""
 
-    def __init__(self, pairs: list[SidPair], patch: int, seed: int) -> None:
-        self.pairs = pairs
+    def __init__(self, pairs: list[SidPair], patch: int, seed: int, convention: str = "camera") -> None:
+        self.pairs, self.convention = pairs, convention
         self.patch = patch
         self.rng = np.random.default_rng(seed)
         self._cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
@@ -18,7 +18,7 @@ class SidSampler:
     def _load(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         if index not in self._cache:
             pair = self.pairs[index]
-            packed = read_raw(pair.short).pack(pair.ratio)
+            packed = read_raw(pair.short).pack(pair.ratio, self.convention)
             truth = ground_truth(pair.long).transpose(2, 0, 1)
             h, w = packed.shape[1:]
             self._cache[index] = (packed, np.ascontiguousarray(truth[:, : 2 * h, : 2 * w]))

@@ -10,6 +10,7 @@ a test checks the noise statistics against its `noise_variance` formula.
 import torch
 
 from lowlight_edge.raw.cfa import PHASES, channel_offsets
+from lowlight_edge.raw.colour import NEUTRAL_RANGE
 from lowlight_edge.raw.sensor import SensorModel
 
 RGB_OF_CHANNEL = (0, 1, 2, 1)  # R, G1, B, G2 -> the colour each packed channel samples
@@ -25,6 +26,11 @@ def linear_to_srgb(linear: torch.Tensor) -> torch.Tensor:
     return torch.where(linear <= 0.0031308, linear * 12.92, 1.055 * linear.clamp_min(1e-12) ** (1 / 2.4) - 0.055)
 
 
+def camera_rgb(linear: torch.Tensor, srgb_to_camera: torch.Tensor) -> torch.Tensor:
+    """Linear sRGB [N, 3, H, W] -> what each item's camera records [N, 3, H, W] (its [N, 3, 3] response), >= 0."""
+    return torch.einsum("nij,njhw->nihw", srgb_to_camera.to(linear), linear).clamp_min(0.0)
+
+
 def clean_planes(linear: torch.Tensor, phase_index: torch.Tensor) -> torch.Tensor:
     """Linear RGB [N, 3, H, W] -> the clean packed planes [N, 4, H/2, W/2] a sensor of each item's phase sees."""
     out = linear.new_empty(linear.shape[0], 4, linear.shape[2] // 2, linear.shape[3] // 2)
@@ -37,10 +43,12 @@ def clean_planes(linear: torch.Tensor, phase_index: torch.Tensor) -> torch.Tenso
 
 
 def noisy_packed(planes: torch.Tensor, ratio: torch.Tensor, iso: torch.Tensor, generator: torch.Generator,
-                 sensor: SensorModel = SensorModel()) -> torch.Tensor:
+                 sensor: SensorModel = SensorModel(), mix: torch.Tensor | None = None) -> torch.Tensor:
     """Clean linear planes [N, 4, h, w] -> the model's input: a 1/ratio exposure, noised, quantised, packed.
 
-    `ratio` and `iso` are per item [N]; black and white levels are the sensor's (the a7S II's 512/16383).
+    `ratio` and `iso` are per item [N]; black and white levels are the sensor's (the a7S II's 512/16383). `mix`
+    [N, 4, 4] is each item's colour conversion for a `neutral` model (raw/colour.py `packed_mix`), applied between
+    the amplification and a symmetric clip, as raw/pack.py does.
     """
     shape = (-1, 1, 1, 1)
     per_item = [SensorModel(iso=value, black=sensor.black, white=sensor.white) for value in iso.tolist()]
@@ -52,4 +60,8 @@ def noisy_packed(planes: torch.Tensor, ratio: torch.Tensor, iso: torch.Tensor, g
     noise = torch.randn(signal.shape, generator=generator, device=signal.device, dtype=signal.dtype)
     raw = (sensor.black + gain * electrons + noise * read_noise).round().clamp(0, sensor.white)
     packed = (raw - sensor.black) * (ratio.view(shape) / span)
-    return torch.minimum(packed.clamp_min(0.0), ratio.clamp(max=1.0).view(shape))
+    cap = ratio.clamp(max=1.0).view(shape)
+    if mix is not None:  # neutral: converted, then clipped symmetrically and wider (raw/colour.py NEUTRAL_RANGE)
+        packed = torch.einsum("nck,nkhw->nchw", mix.to(packed), packed)
+        return torch.maximum(torch.minimum(packed, NEUTRAL_RANGE * cap), -NEUTRAL_RANGE * cap)
+    return torch.minimum(packed.clamp_min(0.0), cap)

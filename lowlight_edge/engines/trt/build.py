@@ -25,7 +25,7 @@ from lowlight_edge.fileio.atomic import atomic_output, check_writable, write_byt
 from lowlight_edge.fileio.hashing import sha256_file
 from lowlight_edge.machine.jetson import is_jetson
 from lowlight_edge.onnxgraph.files import validate_onnx_file
-from lowlight_edge.onnxgraph.metadata import read_metadata
+from lowlight_edge.onnxgraph.metadata import input_convention_of, read_metadata
 from lowlight_edge.onnxgraph.pipeline_io import MOSAIC, PipelineSpec
 
 
@@ -121,6 +121,7 @@ def build_engine(onnx_path: Path, engine_path: Path, options: BuildOptions, forc
         version_compatible=options.version_compatible,
         hardware_compatibility=HW_AMPERE_PLUS if options.hardware_compatible else HW_NONE,
         dla_core=options.dla_core, builder_optimization_level=options.optimization_level, platform=platform.machine(),
+        input_convention=input_convention_of(read_metadata(model)),
         workspace_bytes=options.workspace_mib << 20, build_seconds=round(time.monotonic() - start, 1),
         built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         flags=["STRONGLY_TYPED"] + (["VERSION_COMPATIBLE"] if options.version_compatible else [])

@@ -16,7 +16,7 @@ import onnx
 from lowlight_edge.engines.trt.readiness import ERROR, WARNING, Finding, check_tensorrt
 from lowlight_edge.errors import InputError
 from lowlight_edge.onnxgraph.files import validate_onnx_file
-from lowlight_edge.onnxgraph.metadata import read_metadata
+from lowlight_edge.onnxgraph.metadata import input_convention_of, read_metadata
 from lowlight_edge.onnxgraph.pipeline_io import PIPELINE_KEY
 from lowlight_edge.onnxgraph.ranges import activation_ranges
 from lowlight_edge.raw.calibration_frames import calibration_batches
@@ -45,7 +45,8 @@ def check_onnx(model_path: Path, calib: str | None = None, calib_shape: tuple[in
         raise InputError(f"{model_path} is a pipeline graph, which takes RAW frames: check FP16 ranges (--calib) on the "
                          "network graph it wraps")
     if calib and any(t.data_type == onnx.TensorProto.FLOAT16 for t in model.graph.initializer):
-        batches = calibration_batches(calib, calib_shape, limit=8)
+        batches = calibration_batches(calib, calib_shape, limit=8,
+                                      convention=input_convention_of(read_metadata(model)))
         wants_fp16 = model.graph.input[0].type.tensor_type.elem_type == onnx.TensorProto.FLOAT16
         peaks = activation_ranges(model_path, [b.astype(np.float16) if wants_fp16 else b for b in batches])
     return CheckResult(Path(model_path), check_tensorrt(model, peaks))

@@ -13,6 +13,7 @@ from lowlight_edge.engines.trt.versions import parse_version
 from lowlight_edge.errors import ModelError
 from lowlight_edge.fileio.atomic import write_text
 from lowlight_edge.fileio.limits import read_text_limited
+from lowlight_edge.raw.colour import CONVENTIONS
 
 SCHEMA = "lowlight-edge.engine/1"
 HW_NONE, HW_AMPERE_PLUS, HW_SAME_CC = "none", "ampere_plus", "same_compute_capability"
@@ -38,6 +39,7 @@ class EngineMeta:
     built_at: str = ""
     flags: list[str] = field(default_factory=list)
     platform: str = ""  # the CPU architecture that built it (x86_64, aarch64); empty in files from before it was kept
+    input_convention: str = "camera"  # the network's input convention (raw/colour.py); files from before: camera
     schema: str = SCHEMA
 
 
@@ -59,6 +61,8 @@ def read_meta(engine: Path) -> EngineMeta | None:
         if not isinstance(raw, dict) or raw.get("schema") != SCHEMA:
             raise ValueError(f"schema {raw.get('schema') if isinstance(raw, dict) else None!r}")
         _check_types(raw)
+        if raw.get("input_convention", "camera") not in CONVENTIONS:
+            raise ValueError(f"input_convention {str(raw['input_convention'])[:40]!r}")
         return EngineMeta(**raw)
     except (OSError, ValueError, TypeError, AttributeError, RecursionError) as exc:
         raise ModelError(f"engine metadata {path} is unreadable or tampered with ({exc}); rebuild the engine with "

@@ -30,7 +30,7 @@ from lowlight_edge.engines.trt.versions import import_tensorrt, trt_logger
 from lowlight_edge.errors import InputError, ModelError
 from lowlight_edge.fileio.hashing import sha256_file
 from lowlight_edge.machine.jetson import is_jetson
-from lowlight_edge.onnxgraph.pipeline_io import INPUT_NAMES, PipelineFeed, PipelineSpec
+from lowlight_edge.onnxgraph.pipeline_io import INPUT_NAMES, NEUTRAL_INPUT_NAMES, PipelineFeed, PipelineSpec
 
 
 class TrtRunner(StagedRunner):
@@ -62,7 +62,8 @@ class TrtRunner(StagedRunner):
     def _load(self, trt, meta) -> None:
         device = self.cuda.info()
         if meta is None:
-            warnings.warn(f"{self.path} has no metadata file: cannot check which TensorRT and GPU built it", stacklevel=2)
+            warnings.warn(f"{self.path} has no metadata file: cannot check which TensorRT and GPU built it (and a "
+                          "network engine is taken for a camera-convention one)", stacklevel=2)
         else:
             onnx_sha = sha256_file(self.onnx) if self.onnx is not None else None
             here = RuntimeInfo(trt.__version__, device.compute_capability, device.name, platform.machine(), is_jetson())
@@ -70,6 +71,7 @@ class TrtRunner(StagedRunner):
             if reasons:
                 raise ModelError(f"{self.path} cannot run here: {reasons[0]}")
             self.precision = meta.precision
+            self.input_convention = meta.input_convention
         runtime = trt.Runtime(trt_logger(trt))
         runtime.engine_host_code_allowed = self.trust_engine_code  # the user's word alone, never the sidecar's
         if meta is not None and meta.dla_core is not None:
@@ -184,12 +186,15 @@ class TrtRunner(StagedRunner):
 
 
 def pipeline_of(inputs: list[str], outputs: list[str], engine) -> PipelineSpec | None:
-    """An engine built from a pipeline graph has its inputs by name; its output's rank gives the bit depth."""
-    if sorted(inputs) != sorted(INPUT_NAMES):
+    """An engine built from a pipeline graph has its inputs by name (a neutral one's two more); its output's rank
+    gives the bit depth."""
+    conventions = {tuple(sorted(INPUT_NAMES)): "camera", tuple(sorted(NEUTRAL_INPUT_NAMES)): "neutral"}
+    convention = conventions.get(tuple(sorted(inputs)))
+    if convention is None:
         return None
     if len(outputs) != 1:
         raise ModelError(f"a pipeline engine has one output, this one {len(outputs)}")
-    return PipelineSpec(16 if len(engine.get_tensor_shape(outputs[0])) == 4 else 8)
+    return PipelineSpec(16 if len(engine.get_tensor_shape(outputs[0])) == 4 else 8, convention=convention)
 
 
 def _shape_limits(engine, name: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
