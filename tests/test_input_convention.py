@@ -172,3 +172,18 @@ def test_a_file_without_colour_metadata_gets_the_identity_and_a_line_saying_so(d
     assert "no colour metadata in the file: identity" in capsys.readouterr().err
     assert main(["inspect", str(bare)]) == 0
     assert "note: no colour metadata" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_an_int8_neutral_network_gets_the_host_paths_bits_in_its_pipeline(default_neutral_onnx, tmp_path, target):
+    """An INT8 network quantizes its input: a last-bit difference in the converted frame becomes another quantization
+    step and several LSB in the picture. Both paths convert with the same float32 operations in the same order, so
+    the gate (every CFA phase, a real camera's colour) holds at 1 LSB."""
+    from lowlight_edge.quantize.int8 import Int8Options
+    from lowlight_edge.quantize.jobs import quantize_int8
+
+    network = tmp_path / "n.int8.onnx"
+    quantize_int8(default_neutral_onnx, network, "synthetic:2", calib_shape=(64, 64), calib_count=2,
+                  options=Int8Options(target="tensorrt"))
+    report = wrap_pipeline(network, tmp_path / f"n.int8.{target}.pipeline.onnx", target=target)
+    assert report.convention == "neutral" and report.max_lsb <= 1

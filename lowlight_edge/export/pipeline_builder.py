@@ -95,7 +95,8 @@ class PipelineBuilder:
         return self.op("Mul", [scaled, gains], "mix")  # column c times the gain of the colour it reads
 
     def mix_cells(self, planes: str) -> str:
-        """[4, 1, h, w] (R, G1, B, G2 planes) -> each cell converted by the colour mix, [4, 1, h, w]."""
+        """[4, 1, h, w] or [1, 4, h, w] (R, G1, B, G2 planes) -> each cell converted by the colour mix, [4, 1, h, w];
+        the products summed in sample order, as raw/pack.py `mix_planes` sums them (the same bits)."""
         weights = self.op("Reshape", [self.colour_mix(), self.const("c4411", [4, 4, 1, 1], np.int64)], "mix_4411")
         samples = self.op("Reshape", [planes, self.const("batch_of_1", [1, 4, 0, 0], np.int64)], "cells_1x4")
         terms = self.op("Mul", [weights, samples], "mix_terms")  # [output, sample, h, w]

@@ -12,9 +12,10 @@ with the same values as the host path:
   pass, straight to uint8; the crop and HWC layout then move bytes instead of floats. Dividing by the FP32 scale
   instead of multiplying by 255 can move a value that lands exactly on a half to the other side: at most 1 LSB.
 
-For a `neutral` network the colour conversion folds into the same Conv: its weights become the conversion (times
-ratio / (white - black) per sample) applied to the packing filters, its bias the converted -black, so the
-conversion costs nothing per pixel (the 4x4 products are computed once per frame).
+For a `neutral` network the colour conversion follows the exact packing as in the tensorrt form (a broadcast Mul and
+a ReduceSum in sample order): the same float32 operations as the host path, so the same bits. Folding it into the
+packing Conv's weights costs nothing per pixel, but sums in another order and subtracts the black level after
+mixing: an INT8 network's quantized input then differed by a step at ~30% of the pixels, 6 LSB in the picture.
 
 TensorRT's parser refuses these (uint8 inside the graph, a convolution with computed weights), so graphs made this
 way are for CPU runtimes only; their metadata says so (`target` in the pipeline spec) and `check`/`build` refuse
@@ -48,26 +49,18 @@ class CpuPipelineBuilder(PipelineBuilder):
         image = self.op("Unsqueeze", [values, self.const("axes01", [0, 1], np.int64)], "bytes_1x1")
         # the cell positions' filters in R, G1, B, G2 order: one graph serves every CFA phase
         weights = self.op("Gather", [self.const("packing", packing_weights(), np.float32), CFA], "rggb_weights", axis=0)
-        if self.neutral:
-            return self.pack_converted(image, weights), packed_hw
         minus_black = self.op("Neg", [BLACK], "minus_black")
         value = self.op("Conv", [image, weights, minus_black], "value_minus_black", kernel_shape=[2, 4], strides=[2, 4])
         scaled = self.op("Mul", [value, self.gain(self.const("n4hw", [1, 4, 1, 1], np.int64))], "scaled")
-        cap = self.op("Reshape", [self.cap(), self.const("scalar", np.zeros(0, np.int64), np.int64)], "cap_scalar")
+        scalar = self.const("scalar", np.zeros(0, np.int64), np.int64)
+        if self.neutral:  # converted as the tensorrt form converts ([4, 1, h, w] out), clipped symmetrically
+            mixed = self.op("Reshape", [self.mix_cells(scaled), self.const("batch_of_1", [1, 4, 0, 0], np.int64)],
+                            "mixed_1x4")
+            bound = self.op("Reshape", [self.neutral_bound(), scalar], "bound_scalar")
+            return self.op("Clip", [mixed, self.op("Neg", [bound], "minus_bound"), bound], "packed"), packed_hw
+        cap = self.op("Reshape", [self.cap(), scalar], "cap_scalar")
         packed = self.op("Clip", [scaled, self.const("zero", 0.0, np.float32), cap], "packed")
         return packed, packed_hw
-
-    def pack_converted(self, image: str, weights: str) -> str:
-        """The packing Conv with the colour conversion and the normalisation folded into its weights and bias."""
-        per_sample = self.op("Mul", [self.colour_mix(), self.gain(self.const("row4", [1, 4], np.int64))], "mix_gain")
-        flat = self.op("Reshape", [weights, self.const("c48", [4, 8], np.int64)], "filters_flat")
-        filters = self.op("Reshape", [self.op("MatMul", [per_sample, flat], "mixed_flat"),
-                                      self.const("c4124", [4, 1, 2, 4], np.int64)], "mixed_filters")
-        bias = self.op("Neg", [self.op("MatMul", [per_sample, BLACK], "mixed_black")], "mixed_bias")
-        value = self.op("Conv", [image, filters, bias], "converted", kernel_shape=[2, 4], strides=[2, 4])
-        bound = self.op("Reshape", [self.neutral_bound(), self.const("scalar", np.zeros(0, np.int64), np.int64)],
-                        "bound_scalar")
-        return self.op("Clip", [value, self.op("Neg", [bound], "minus_bound"), bound], "packed")  # as raw/pack.py
 
     def postprocess(self, rgb: str, packed_hw: str, padded_hw: str, bits: int, layout: str) -> None:
         if bits != 8:  # QuantizeLinear to uint16 needs opset 21

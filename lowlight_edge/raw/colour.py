@@ -96,9 +96,12 @@ class ColourConversion:
 
 
 def packed_mix(gains: np.ndarray, matrix: np.ndarray) -> np.ndarray:
-    """float32 [4, 4] from gains [3] and a 3x3 matrix (the rule of MIX_ROWS, MIX_COLUMNS and MIX_SCALE)."""
-    mix = matrix[np.ix_(MIX_ROWS, MIX_COLUMNS)] * np.asarray(MIX_SCALE)
-    return (mix * gains[list(MIX_COLUMNS)][None, :]).astype(np.float32)
+    """float32 [4, 4] from gains [3] and a 3x3 matrix (the rule of MIX_ROWS, MIX_COLUMNS and MIX_SCALE), computed in
+    float32 in the order a pipeline graph computes it from its float32 inputs: the same bits on both paths (an INT8
+    network's quantized input turns one differing bit into a different picture)."""
+    gains, matrix = np.asarray(gains, dtype=np.float32), np.asarray(matrix, dtype=np.float32)
+    mix = matrix[np.ix_(MIX_ROWS, MIX_COLUMNS)] * np.asarray(MIX_SCALE, dtype=np.float32)
+    return mix * gains[list(MIX_COLUMNS)][None, :]
 
 
 def check_gains(gains: np.ndarray, source: str) -> None:

@@ -44,10 +44,19 @@ def pack_bayer(bayer: np.ndarray, phase: str, black, white: float, ratio: float 
     planes *= (np.float32(ratio) / span)[:, None, None]
     cap = min(float(ratio), 1.0)
     if mix is not None:
-        planes = np.tensordot(np.asarray(mix, dtype=np.float32), planes, axes=1)
+        converted = mix_planes(np.asarray(mix, dtype=np.float32), planes)
         bound = np.float32(NEUTRAL_RANGE * cap)
-        return np.clip(planes, -bound, bound, out=planes)
+        return np.clip(converted, -bound, bound, out=converted)
     return np.clip(planes, 0.0, cap, out=planes)
+
+
+def mix_planes(mix: np.ndarray, planes: np.ndarray) -> np.ndarray:
+    """[4, 4] @ [4, h, w] per cell, summed in sample order in float32: the bits a pipeline graph's Mul and ReduceSum
+    give (a BLAS product sums in another order)."""
+    out = mix[:, 0, None, None] * planes[0]
+    for k in range(1, planes.shape[0]):
+        out += mix[:, k, None, None] * planes[k]
+    return out
 
 
 def pad_to_multiple(packed: np.ndarray, multiple: int) -> tuple[np.ndarray, tuple[int, int]]:
