@@ -37,7 +37,7 @@ class ColourConversion:
     gains: tuple[float, float, float]  # white-balance multipliers of the CFA's R, G, B samples; G = 1
     matrix: tuple[tuple[float, float, float], ...]  # 3x3: white-balanced camera RGB -> linear sRGB, rows sum to 1
     gains_source: str  # e.g. "DNG AsShotNeutral"
-    matrix_source: str  # e.g. "DNG ColorMatrix1/ColorMatrix2 (Standard light A / D65), interpolated at 4210 K"
+    matrix_source: str  # e.g. "DNG ColorMatrix1/2 (Standard light A/D65), interpolated at 4210 K, ForwardMatrix to D50"
     white_xy: tuple[float, float] | None = None  # the as-shot white's chromaticity, where the maths knows it
     error: str | None = None  # colour metadata that is present but unusable: the values are the identity's
 
