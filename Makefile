@@ -9,7 +9,11 @@ TORCH_SPEC ?= torch==2.13.0
 # PyTorch that JetPack installs instead of installing its own.
 VENV_ARGS  ?=
 # test-gpu: trt (CUDA 12 drivers), trt-cu13 (CUDA 13), or none on a Jetson (VENV_ARGS=--system-site-packages)
+# which TensorRT `make test-gpu` installs: the extra (trt: newest for CUDA 12, 11.x today; trt10: the 10.x line;
+# trt-cu13; jetson / jetson-jp7: JetPack's TensorRT with cuda-python pinned to JetPack's CUDA), then TRT_SPEC, an exact
+# pin when given (make test-gpu TRT_EXTRA=trt10 TRT_SPEC=tensorrt-cu12==10.13.3.9)
 TRT_EXTRA  ?= trt
+TRT_SPEC   ?=
 TRT_HELP   := on a Jetson use JetPack's TensorRT: make test-gpu VENV_ARGS=--system-site-packages TORCH_SPEC= TRT_EXTRA=jetson
 PY         := $(VENV)/bin/python
 CLI        := $(VENV)/bin/lowlight-edge
@@ -88,7 +92,9 @@ test-slow: $(STAMP) test-data
 # On a machine with a GPU, TensorRT 10.3+/11.x and pycuda (or cuda-python): GPU tests with skips as
 # failures, engines of the bundled model, their drift and latency; results under work/results/<host>/gpu/.
 test-gpu: $(STAMP) test-data
-	$(PY) -m pip install -q --disable-pip-version-check -e ".[$(TRT_EXTRA)]" || { echo "TensorRT did not install: $(TRT_HELP)"; exit 1; }
+	$(PY) -m pip install -q --disable-pip-version-check -e ".[$(TRT_EXTRA)]" $(if $(TRT_SPEC),"$(TRT_SPEC)") \
+	  || { echo "TensorRT did not install: $(TRT_HELP)"; exit 1; }
+	$(PY) -c "import tensorrt; print('make test-gpu: TensorRT', tensorrt.__version__)"
 	bash benchmarks/scripts/gpu-tensorrt.sh
 
 demo: $(STAMP) $(LPIPS_WEIGHTS)

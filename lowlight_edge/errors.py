@@ -24,6 +24,15 @@ class ModelError(InputError):
     """An exported model (ONNX, engine) cannot be loaded or does not take packed Bayer input."""
 
 
+class OutsideProfile(ModelError):
+    """An input whose shape the model was not built for (a TensorRT engine's optimization profile): that frame
+    cannot run on it, other frames may; `validate` reports the frame as skipped for that model."""
+
+
+class DeviceError(LowlightError):
+    """The GPU layer cannot run here (no device, a CUDA driver older than the CUDA bindings need)."""
+
+
 class ExportError(LowlightError):
     """Export or conversion failed a gate (checker, parity); nothing was written."""
 

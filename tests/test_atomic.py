@@ -51,8 +51,10 @@ def test_interrupt_inside_a_write_leaves_no_file(tmp_path):
 # Runs the CLI with its first output file held open: the temporary file is written and about to be renamed into
 # place when the process says so and waits, so the interrupt always lands mid-write, on any machine.
 _HOLD_FIRST_WRITE = """
-import os, sys, time
+import os, signal, sys, time
 from pathlib import Path
+# as in a terminal: a job started in the background by a non-interactive shell inherits SIGINT ignored
+signal.signal(signal.SIGINT, signal.default_int_handler)
 from lowlight_edge.fileio import atomic
 real = atomic._fsync_file
 def held(path):

@@ -80,5 +80,8 @@ def test_fp16_overflow_from_measured_peaks():
     assert _codes(model, {"x": 60000.0}) == []  # the control: in range
 
 
-def test_io_types_tensorrt_has_no_bindings_for():
-    assert "io-type" in _codes(_graph(input_type=TensorProto.UINT16))
+@pytest.mark.parametrize("io_type", [TensorProto.UINT16, TensorProto.BFLOAT16, TensorProto.FLOAT8E4M3FN])
+def test_io_types_tensorrt_has_no_bindings_for(io_type):
+    # BF16 and FP8 I/O: TensorRT has the types, its `nptype` has no numpy type for them, so the runner cannot bind
+    assert "io-type" in _codes(_graph(input_type=io_type))
+    assert "io-type" not in _codes(_graph(input_type=TensorProto.FLOAT16))  # the control

@@ -112,3 +112,61 @@ def test_the_checker_catches_a_wrong_argument_count(cuda_apis):
     with pytest.raises(TypeError, match="cudaMemcpyAsync"):
         runtime.cudaMemcpyAsync(1, 2, 3, 4)  # the stream is missing
     assert not hasattr(runtime, "cudaMallocHostt")
+
+
+@pytest.mark.parametrize("driver,runtime,jetson,refused", [
+    ("12060", "12060", True, False),  # JetPack 6.1/6.2 with the pinned bindings
+    ("12020", "12060", True, True),  # JetPack's driver older than the bindings: refused on a Jetson
+    ("12020", "12.6.0", False, False),  # a desktop driver serves a newer runtime of its major (minor compatibility)
+    ("12080", "13000", False, True),  # never across majors
+    ("13000", "12060", True, False),  # a newer driver serves older bindings
+])
+def test_a_driver_older_than_the_bindings_is_named_before_anything_runs(driver, runtime, jetson, refused):
+    from lowlight_edge.errors import DeviceError
+
+    device = cuda_memory.DeviceInfo("GPU", "8.7", driver, runtime)
+    if not refused:
+        cuda_memory.check_driver(device, jetson)
+        return
+    with pytest.raises(DeviceError, match=r"the CUDA driver supports CUDA 1\d\.\d, older than the CUDA 1\d\.\d"):
+        cuda_memory.check_driver(device, jetson)
+
+
+@pytest.mark.parametrize("label", LABELS)
+def test_insufficient_driver_from_cuda_python_is_one_line_naming_the_fix(cuda_apis, label):
+    from lowlight_edge.errors import DeviceError
+
+    runtime = standin_runtime(cuda_apis[label])
+    runtime.cudaSetDevice = lambda device: (enum.IntEnum("cudaError_t", {"cudaErrorInsufficientDriver": 35})(35),)
+    with pytest.raises(DeviceError, match="cudaErrorInsufficientDriver: the NVIDIA driver is older"):
+        cuda_memory.CudaPythonBackend(runtime)
+
+
+@pytest.mark.parametrize("label", LABELS)
+def test_stream_handles_come_from_the_accessor_the_bindings_offer(tmp_path, label):
+    """Finding 6: cuda-bindings 12.9.1+/13 deprecate int(handle) for get_cuda_native_handle; older ones have only int.
+    Run in the real bindings (no driver needed to make a handle object from an address)."""
+    import os
+    import subprocess
+    import sys
+    import zipfile
+
+    wheels = cuda_bindings.wheels_for(label)
+    if wheels is None:
+        pytest.skip(f"cuda-python {label} wheels not downloaded; run make test-data")
+    target = tmp_path / label
+    for wheel in wheels:
+        with zipfile.ZipFile(wheel) as archive:
+            archive.extractall(target)
+    module = cuda_bindings.VERSIONS[label][1]
+    code = (f"import warnings, importlib; warnings.simplefilter('error'); rt = importlib.import_module('{module}'); "
+            "from lowlight_edge.engines.trt.cuda_memory import native_handle; "
+            "stream = rt.cudaStream_t(init_value=0x5150); print(native_handle(stream)); "
+            "import importlib.util as u; print(u.find_spec('cuda.bindings.utils') is not None if "
+            "u.find_spec('cuda.bindings') else False)")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(target), str(Path(cuda_memory.__file__).parents[3])])}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-800:]
+    handle, has_accessor = done.stdout.split()
+    assert int(handle) == 0x5150  # the address, without a deprecation warning (warnings are errors here)
+    assert has_accessor == ("False" if label == "12.6.0" else "True")

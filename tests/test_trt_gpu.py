@@ -31,8 +31,10 @@ def _cuda_torch_reason() -> str | None:
 
 requires_trt = pytest.mark.skipif(_tensorrt_reason() is not None, reason=str(_tensorrt_reason()))
 # PSNR against ONNX Runtime FP32 on the bundled model, whose output responds to its input (closeness.py); the
-# controls of tests/test_quantize.py show a perturbed or constant model falls below these
+# controls of tests/test_quantize.py show a perturbed or constant model falls below these. FP32 engines are built
+# with TF32 cleared (engines/trt/build.py), so 60 dB holds; PyTorch CUDA keeps TF32 and gets 50 dB below
 MIN_PSNR_DB = {"fp32": 60.0, "fp16": 50.0, "int8": 30.0}
+PROFILE = ["--min-shape", "32x32", "--opt-shape", "64x64", "--max-shape", "128x128", "--workspace", "512"]
 
 
 @pytest.mark.gpu
@@ -58,8 +60,7 @@ def engines(default_onnx, tmp_path_factory):
     built = {}
     for precision, onnx_path in models.items():
         built[precision] = folder / f"default.{precision}.engine"
-        assert main(["build", str(onnx_path), "-o", str(built[precision]), "--min-shape", "32x32",
-                     "--opt-shape", "64x64", "--max-shape", "128x128", "--workspace", "512"]) == 0
+        assert main(["build", str(onnx_path), "-o", str(built[precision]), *PROFILE]) == 0
     return built, models
 
 
@@ -89,8 +90,7 @@ def test_timing_cache_is_written_and_reused(engines, capsys):
     before = cache.read_bytes()
     assert len(before) > 0
     capsys.readouterr()
-    assert main(["build", str(models["fp32"]), "-o", str(built["fp32"].with_suffix(".again.engine")), "--min-shape",
-                 "32x32", "--opt-shape", "64x64", "--max-shape", "128x128", "--workspace", "512"]) == 0
+    assert main(["build", str(models["fp32"]), "-o", str(built["fp32"].with_suffix(".again.engine")), *PROFILE]) == 0
     assert "another GPU or TensorRT" not in capsys.readouterr().err  # TensorRT took the cache it wrote
     assert len(cache.read_bytes()) >= len(before)  # and kept what it had learnt
 
@@ -111,6 +111,55 @@ def test_tampered_metadata_is_refused(engines, tmp_path):
     (tmp_path / "copy.engine.json").write_text(json.dumps(meta))
     with pytest.raises(ModelError, match="compute capability"):
         open_runner(copy).activate()
+
+
+@pytest.mark.tensorrt
+@requires_trt
+def test_fp32_engines_are_built_without_tf32(engines):
+    from lowlight_edge.engines.trt.meta import read_meta
+
+    built, _ = engines
+    assert read_meta(built["fp32"]).tf32 is False and read_meta(built["fp16"]).tf32 is True
+
+
+@pytest.mark.tensorrt
+@requires_trt
+@pytest.mark.parametrize("precision", ["fp16", "int8"])
+def test_pipeline_engines_give_the_pixels_onnx_runtime_gives_within_one_level(engines, precision, tmp_path):
+    """The uint8 casts, the Gather on the int32 cfa input and the shape-derived reflect Pad, through TensorRT's parser."""
+    from lowlight_edge.cli import main
+    from lowlight_edge.engines.select import open_runner
+    from lowlight_edge.onnxgraph.pipeline_io import pipeline_feed
+    from lowlight_edge.raw.camera_response import camera_response
+    from lowlight_edge.raw.cameras import camera
+
+    _, models = engines
+    pipeline = tmp_path / f"default.{precision}.pipeline.onnx"
+    assert main(["pipeline", str(models[precision]), "-o", str(pipeline), "--target", "tensorrt"]) == 0
+    engine = tmp_path / f"default.{precision}.pipeline.engine"
+    assert main(["build", str(pipeline), "-o", str(engine), *PROFILE]) == 0
+    rng = np.random.default_rng(3)
+    colour = camera_response(camera("nikon-d850"), "A").conversion()  # used when the bundled model is neutral
+    for cfa, (height, width) in (("RGGB", (128, 192)), ("BGGR", (100, 150))):  # 150: padded inside the graph
+        mosaic = (512 + rng.gamma(2.0, 20.0, (height, width))).astype(np.uint16)
+        with open_runner(pipeline, "ort-cpu") as ort_runner, open_runner(engine) as trt_runner:
+            neutral = ort_runner.pipeline.convention == "neutral"
+            feed = pipeline_feed(mosaic, cfa, 512, 16383, 100.0, colour if neutral else None)
+            expected, got = ort_runner.infer(feed), trt_runner.infer(feed)
+        assert got.dtype == np.uint8 and got.shape == expected.shape == (height, width, 3)
+        assert int(np.abs(got.astype(np.int16) - expected).max()) <= 1
+        assert expected.std() > 1.0  # the control: pixels that vary, so agreement means something
+
+
+@pytest.mark.tensorrt
+@requires_trt
+def test_validate_skips_frames_outside_an_engines_profile(engines, lpips_weights):
+    """Synthetic frames pack to about 160x240, beyond these engines' 128x128: skipped rows, never an escape."""
+    from lowlight_edge.metrics.validate import validate
+
+    built, models = engines
+    report = validate(models["fp32"], [built["fp16"]], synthetic=1, lpips_weights=lpips_weights)
+    assert report.models[1]["skipped_frames"] == 1 and report.first_skips()
 
 
 def _cuda_bindings_reason() -> str | None:

@@ -6,26 +6,39 @@ Every class, method, property and enum member comes from the JSON that `trt_intr
 arguments fit none of the real overloads (count, names) raises TypeError, assigning a read-only property raises
 AttributeError. What the objects *do* is a small simulation (`Simulation`): the builder records the ONNX file's I/O
 and the optimization profile, the engine answers shape queries from them, and an execution context accepts input
-shapes only inside the profile, as TensorRT does. This checks the API and the project's logic, not TensorRT's
-execution: nothing is built or run for real.
+shapes only inside the profile, as TensorRT does. With `Simulation.memory` set to a HostCuda, `execute_async_v3`
+computes: it reads the bound input buffers as the engine's I/O types and shapes, runs the ONNX file the plan was
+parsed from with ONNX Runtime, and writes the output buffer, so the runner's bytes in and out are checked against a
+real computation. This checks the API and the project's logic, not TensorRT's kernels: nothing runs on a GPU.
 """
 
 import enum
 import json
+import time
 import types
 from pathlib import Path
 
 import numpy as np
 import onnx
 
+# what the real `tensorrt.nptype` maps (its source in the bindings wheel; test_tensorrt_api.py compares): BF16, FP8,
+# INT4, FP4 have no numpy type, and the real function raises TypeError for them, as this one does
 NUMPY_OF = {"FLOAT": np.float32, "HALF": np.float16, "INT8": np.int8, "INT32": np.int32, "BOOL": np.bool_,
-            "UINT8": np.uint8, "INT64": np.int64, "BF16": np.float32}
+            "UINT8": np.uint8, "INT64": np.int64}
+NPTYPE_ERROR = "Could not resolve TensorRT datatype to an equivalent numpy datatype."
 ONNX_TO_TRT = {onnx.TensorProto.FLOAT: "FLOAT", onnx.TensorProto.FLOAT16: "HALF", onnx.TensorProto.UINT8: "UINT8",
-               onnx.TensorProto.INT32: "INT32", onnx.TensorProto.INT8: "INT8", onnx.TensorProto.INT64: "INT64"}
+               onnx.TensorProto.INT32: "INT32", onnx.TensorProto.INT8: "INT8", onnx.TensorProto.INT64: "INT64",
+               onnx.TensorProto.BFLOAT16: "BF16", onnx.TensorProto.FLOAT8E4M3FN: "FP8"}
 
 
 def _short(type_name: str) -> str:
-    return type_name.rsplit(".", 1)[-1].strip()
+    """'tensorrt_bindings.tensorrt.ICudaEngine' -> 'ICudaEngine'; C++ names ('nvonnxparser::IParserError') -> the
+    Python class pybind11 exports ('ParserError')."""
+    name = type_name.rsplit(".", 1)[-1].strip()
+    if "::" in name:
+        name = name.rsplit("::", 1)[-1]
+        name = name[1:] if name.startswith("I") and name[1:2].isupper() else name
+    return name
 
 
 class ApiError(AttributeError):
@@ -81,6 +94,8 @@ class StandInModule(types.ModuleType):
 
     def _nptype(self, trt_type):
         self.calls.append("nptype")
+        if trt_type.name not in NUMPY_OF:
+            raise TypeError(NPTYPE_ERROR)
         return NUMPY_OF[trt_type.name]
 
     def instance(self, class_name: str):
@@ -160,6 +175,14 @@ class Simulation:
         self.state: dict[int, dict] = {}
         self.timing_cache_accepted = True  # set False to simulate a cache from another GPU or version
         self.dla_cores = 0  # Builder.num_DLA_cores
+        # TensorRT's failure branches, each taken when set (tests/test_tensorrt_api.py asserts each one's message)
+        self.parser_errors: list[tuple[str, str, str]] = []  # (desc, node name, node operator) per error
+        self.build_fails = False  # build_serialized_network returns None
+        self.execute_fails = False  # execute_async_v3 returns False
+        self.cancel_at_step: int | None = None  # the progress monitor's step_complete is asked; False cancels
+        self.phases: list[tuple] = []  # the monitor calls made while building, in order
+        self.memory: "HostCuda | None" = None  # set: execute_async_v3 computes with ONNX Runtime on its buffers
+        self._sessions: dict[str, object] = {}
 
     def _of(self, obj) -> dict:
         return self.state.setdefault(id(obj), {"_obj": obj})
@@ -174,7 +197,7 @@ class Simulation:
         if class_name == "ICudaEngine" and attr == "num_io_tensors":
             return len(state["tensors"])
         if class_name == "OnnxParser" and attr == "num_errors":
-            return 0
+            return len(self.parser_errors)
         if class_name == "Builder" and attr == "num_DLA_cores":
             return self.dla_cores
         return state.get(attr, 0)
@@ -199,12 +222,37 @@ class Simulation:
         self._of(network)["flags"] = flags
         return network
 
+    def _OnnxParser_get_error(self, state, index):
+        error = self.module.instance("ParserError")
+        desc, node_name, operator = self.parser_errors[index]
+        self._of(error).update(desc=desc, node_name=node_name, node_operator=operator)
+        return error
+
+    def _ParserError_desc(self, state):
+        return state["desc"]
+
+    def _ParserError_node_name(self, state):
+        return state["node_name"]
+
+    def _ParserError_node_operator(self, state):
+        return state["node_operator"]
+
+    def _IBuilderConfig_set_flag(self, state, flag):
+        state.setdefault("flags", set()).add(flag.name)
+
+    def _IBuilderConfig_clear_flag(self, state, flag):
+        state.setdefault("cleared", set()).add(flag.name)
+        state.setdefault("flags", set()).discard(flag.name)
+
     def _OnnxParser_parse_from_file(self, state, path):
+        if self.parser_errors:
+            return False
         model = onnx.load(str(path), load_external_data=False)
         inits = {t.name for t in model.graph.initializer}
         tensors = [(i.name, "INPUT", i) for i in model.graph.input if i.name not in inits]
         tensors += [(o.name, "OUTPUT", o) for o in model.graph.output]
         network = self._of(state["network"])
+        network["onnx"] = str(Path(path).resolve())
         network["tensors"] = [{"name": n, "mode": m, "dtype": ONNX_TO_TRT[v.type.tensor_type.elem_type],
                                "shape": [d.dim_value if d.HasField("dim_value") else -1
                                          for d in v.type.tensor_type.shape.dim]} for n, m, v in tensors]
@@ -238,8 +286,30 @@ class Simulation:
         return state["bytes"]
 
     def _Builder_build_serialized_network(self, state, network, config):
-        description = {"tensors": self._of(network)["tensors"], "profile": self._of(config)["profiles"][0]}
+        settings = self._of(config)
+        if not self._report_progress(settings.get("progress_monitor")) or self.build_fails:
+            return None  # TensorRT returns None for a failed or cancelled build
+        description = {"tensors": self._of(network)["tensors"], "profile": settings["profiles"][0],
+                       "onnx": self._of(network)["onnx"],
+                       "host_code": "VERSION_COMPATIBLE" in settings.get("flags", ()),
+                       "tf32": "TF32" not in settings.get("cleared", ())}  # TensorRT sets TF32 by default
         return json.dumps(description).encode()  # stands in for IHostMemory (a buffer)
+
+    def _report_progress(self, monitor) -> bool:
+        """Drive the progress monitor as TensorRT does: a top-level phase with a nested one; False when cancelled."""
+        if monitor is None:
+            return True
+        monitor.phase_start("Building engine", None, 3)
+        monitor.phase_start("Tactic selection", "Building engine", 1)
+        self.phases.append(("start", "Building engine", "Tactic selection"))
+        for step in range(3):
+            if not monitor.step_complete("Building engine", step) or step == self.cancel_at_step:
+                return False
+            self.phases.append(("step", step))
+        monitor.phase_finish("Tactic selection")
+        monitor.phase_finish("Building engine")
+        self.phases.append(("finish",))
+        return True
 
     # -- running ------------------------------------------------------------------------------------------------
     def _Runtime_deserialize_cuda_engine(self, state, serialized):
@@ -247,6 +317,8 @@ class Simulation:
             description = json.loads(bytes(serialized))
         except ValueError:
             return None  # TensorRT returns None for a plan it cannot read
+        if description.get("host_code") and not state.get("engine_host_code_allowed"):
+            return None  # a version-compatible plan's lean runtime is host code: refused unless allowed
         engine = self.module.instance("ICudaEngine")
         self._of(engine).update(description)
         return engine
@@ -296,9 +368,39 @@ class Simulation:
         return True
 
     def _IExecutionContext_execute_async_v3(self, state, stream_handle):
+        if self.execute_fails:
+            return False
         inputs = [t["name"] for t in state["engine"]["tensors"] if t["mode"] == "INPUT"]
-        return all(name in state["shapes"] or -1 not in self._tensor(state["engine"], name)["shape"]
-                   for name in inputs) and len(state.get("addresses", {})) == len(state["engine"]["tensors"])
+        ready = all(name in state["shapes"] or -1 not in self._tensor(state["engine"], name)["shape"]
+                    for name in inputs) and len(state.get("addresses", {})) == len(state["engine"]["tensors"])
+        if ready and self.memory is not None:
+            self._compute(state)
+        return ready
+
+    def _compute(self, state) -> None:
+        """The network on the bound buffers: inputs read as the engine's types and the context's shapes, ONNX Runtime
+        on the parsed ONNX, the output written where the context points (its shape must be what TensorRT reports)."""
+        import onnxruntime as ort
+
+        engine = state["engine"]
+        path = engine["onnx"]
+        if path not in self._sessions:
+            self._sessions[path] = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+        feeds = {}
+        for tensor in engine["tensors"]:
+            if tensor["mode"] != "INPUT":
+                continue
+            shape = state["shapes"].get(tensor["name"], tuple(tensor["shape"]))
+            dtype = np.dtype(NUMPY_OF[tensor["dtype"]])
+            nbytes = int(np.prod(shape)) * dtype.itemsize
+            feeds[tensor["name"]] = self.memory.buffers[state["addresses"][tensor["name"]]][:nbytes].view(dtype).reshape(shape)
+        (out,) = [t for t in engine["tensors"] if t["mode"] == "OUTPUT"]
+        (result,) = self._sessions[path].run([out["name"]], feeds)
+        reported = self._IExecutionContext_get_tensor_shape(state, out["name"])
+        if tuple(result.shape) != tuple(reported):
+            raise AssertionError(f"the stand-in reported output shape {reported}, the network gave {result.shape}")
+        flat = np.ascontiguousarray(result.astype(NUMPY_OF[out["dtype"]], copy=False)).reshape(-1).view(np.uint8)
+        self.memory.buffers[state["addresses"][out["name"]]][: flat.size] = flat
 
 
 def output_shape(engine: dict, shapes: dict, tensor: dict) -> tuple:
@@ -319,12 +421,18 @@ def output_shape(engine: dict, shapes: dict, tensor: dict) -> tuple:
 class HostCuda:
     """The CUDA interface of engines/trt/cuda_memory.py on host memory: buffers are numpy arrays."""
 
-    def __init__(self) -> None:
-        self.buffers: dict[int, np.ndarray] = {}
+    def __init__(self, shared: "HostCuda | None" = None) -> None:
+        """`shared`: another HostCuda whose address space this one uses (one process, several runners)."""
+        from lowlight_edge.engines.trt.cuda_memory import DeviceInfo
+
+        self.buffers: dict[int, np.ndarray] = shared.buffers if shared is not None else {}
+        self._mine: list[int] = []
         self.allocated = 0
+        self.device = DeviceInfo("Stand-in GPU", "8.7", "12060", "12060")  # driver and bindings: CUDA 12.6
 
     def release(self) -> None:
-        self.buffers.clear()
+        while self._mine:
+            self.buffers.pop(self._mine.pop(), None)
 
     def push(self) -> None:
         pass
@@ -333,9 +441,7 @@ class HostCuda:
         pass
 
     def info(self):
-        from lowlight_edge.engines.trt.cuda_memory import DeviceInfo
-
-        return DeviceInfo("Stand-in GPU", "8.7", "0", "0")
+        return self.device
 
     def pinned(self, shape, dtype) -> np.ndarray:
         return np.zeros(shape, dtype)
@@ -343,6 +449,7 @@ class HostCuda:
     def alloc(self, nbytes: int):
         buffer = np.zeros(max(int(nbytes), 1), np.uint8)
         self.buffers[buffer.ctypes.data] = buffer
+        self._mine.append(buffer.ctypes.data)
         self.allocated += 1
         return buffer.ctypes.data
 
@@ -362,13 +469,13 @@ class HostCuda:
         pass
 
     def event(self):
-        return object()
+        return {}
 
     def record(self, event, stream) -> None:
-        pass
+        event["at"] = time.perf_counter()
 
     def elapsed_ms(self, start, end) -> float:
-        return 0.0
+        return max((end["at"] - start["at"]) * 1e3, 1e-6)  # host time: the stand-in computes on the host
 
     def address(self, device) -> int:
         return int(device)

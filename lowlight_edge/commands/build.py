@@ -41,6 +41,9 @@ def register(subparsers) -> None:
                    "carries host code: running it needs --trust-engine-code")
     p.add_argument("--hardware-compatible", action="store_true",
                    help="plan runs on any Ampere or newer GPU (not on Jetson); may be slower")
+    p.add_argument("--tf32", action=argparse.BooleanOptionalAction, default=None,
+                   help="let FP32 layers run as TF32 (TensorRT's default). Default: off for an FP32 network (the GPU's "
+                   "reference, compared with ONNX Runtime at 60 dB), on for FP16/INT8 networks' FP32 layers")
     add_force(p)
     p.set_defaults(handler=run)
 
@@ -54,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
     output = args.output or engines_dir(f"{args.model.stem}.engine")
     timing_cache = args.timing_cache or output.parent / "timing.cache"
     build_engine(args.model, output, BuildOptions(profile, args.workspace, timing_cache, args.opt_level,
-                                                       args.dla_core, args.version_compatible, args.hardware_compatible),
+                                                  args.dla_core, args.version_compatible, args.hardware_compatible,
+                                                  args.tf32),
                  force=args.force, log=say)
     return 0

@@ -44,6 +44,10 @@ def register(subparsers) -> None:
                       help="7: weights in [-64, 64], for OpenVINO on x86 CPUs without VNNI, whose INT8 kernels saturate "
                       "full-range 8-bit weights of the tensorrt-target graph (measured: LPIPS drift 0.13 instead of "
                       "0.007); costs some accuracy everywhere (default 8)")
+    int8.add_argument("--base", choices=("fp16", "fp32"), default="fp16",
+                      help="--target tensorrt: the precision of the layers between the INT8 convolutions (default "
+                      "fp16: INT8 over FP16, as TensorRT's strongly typed engines and Orin's DLA need; overflow-prone "
+                      "and fragile nodes stay FP32, `check` lists them); fp32: every float layer in FP32")
     int8.add_argument("--lpips-budget", type=float, default=None, metavar="X",
                       help="keep the most sensitive layers in float until LPIPS drift <= 0.6 X on the selection frames")
     int8.add_argument("--holdout", type=int, default=2, metavar="N",
@@ -93,7 +97,7 @@ def run_int8(args: argparse.Namespace) -> int:
     from lowlight_edge.quantize.sensitivity_report import sensitivity_summary, sensitivity_table
 
     options = Int8Options(target=args.target, method=args.method, percentile=args.percentile,
-                          exclude=list(args.exclude), weight_bits=args.weight_bits)
+                          exclude=list(args.exclude), weight_bits=args.weight_bits, base=args.base)
     done = quantize_int8(args.model, _output(args), args.calib, args.calib_shape, args.calib_count, options,
                          args.lpips_budget, args.holdout, args.calib_cache, args.lpips_weights, args.force,
                          keep_best_effort=args.keep_best_effort, log=say)

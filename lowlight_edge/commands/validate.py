@@ -67,6 +67,8 @@ def run(args: argparse.Namespace) -> int:
     if args.markdown:
         write_text(args.markdown, render_markdown(report.models, report.images, report.skipped), args.force)
         say(f"wrote {args.markdown}")
+    for model, reason in report.first_skips().items():
+        say(f"skipped frames of {Path(model).name}: {reason}")
     for a in report.failed:
         say(f"FAIL {a['model']}: {failure_reason(a)}")
     say("validate: " + ("FAILED" if report.failed else "all candidates within budget"))

@@ -3,7 +3,8 @@
 For every frame: each model's output (the same pre/post-processing for all), then for each candidate
 LPIPS / PSNR / SSIM against the reference output, and for every model against ground truth when the
 frame has it. A candidate passes when its mean LPIPS drift is within its budget and it produced no
-non-finite output.
+non-finite output. A frame whose shape a model was not built for (a TensorRT engine's profile) is a skipped row
+for that model, with the reason: counted and reported, never an abort and never a pass on no frames.
 """
 
 import math
@@ -13,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from lowlight_edge.engines.frame import frame_pixels
-from lowlight_edge.errors import InputError, ModelError
+from lowlight_edge.errors import InputError, ModelError, OutsideProfile
 from lowlight_edge.metrics.catalog import DRIFT, GROUND_TRUTH, MEASURES, REFERENCE, measures_against
 from lowlight_edge.metrics.grid import write_grid
 from lowlight_edge.raw.enhance import enhance_packed
@@ -48,6 +49,7 @@ class ModelSummary:
     budget: float | None = None
     images: int = 0
     non_finite: int = 0
+    skipped: int = 0  # frames outside the shapes it was built for
     values: dict[str, list[float]] = field(default_factory=lambda: {m.key: [] for m in MEASURES})
 
     @property
@@ -62,7 +64,7 @@ class ModelSummary:
     def aggregate(self) -> dict:
         out = {"model": self.model, "backend": self.backend, "precision": self.precision, "role": self.role,
                "budget": self.budget, "images": self.images, "non_finite_outputs": self.non_finite,
-               "passed": self.passed}
+               "skipped_frames": self.skipped, "passed": self.passed}
         for name, values in self.values.items():
             out[name] = {"mean": _mean(values), "max": max(values) if values else None,
                          "min": min(values) if values else None}
@@ -87,18 +89,25 @@ def run_drift(reference, candidates, samples, lpips, budgets: dict[str, float], 
     runners = [reference] + list(candidates)
     rows: list[dict] = []
     for sample in samples:
-        outputs = []
+        outputs, skips = [], []
         for runner, summary in zip(runners, summaries):
             summary.images += 1
+            out, skip = None, None
             try:
-                outputs.append(_image(runner, sample))
+                out = _image(runner, sample)
+            except OutsideProfile as exc:
+                summary.skipped += 1
+                skip = str(exc)
             except ModelError:
                 summary.non_finite += 1
-                outputs.append(None)
+            outputs.append(out)
+            skips.append(skip)
         ref_out = outputs[0]
-        for index, (summary, out) in enumerate(zip(summaries, outputs)):
+        for index, (summary, out, skip) in enumerate(zip(summaries, outputs, skips)):
             row = {"image": sample.name, "model": summary.model, "backend": summary.backend, "role": summary.role,
-                   "finite": out is not None}
+                   "finite": out is not None or skip is not None}
+            if skip is not None:
+                row["skipped"] = skip
             if out is not None and sample.truth is not None:
                 _score(row, summary, measures_against(GROUND_TRUTH), sample.truth, out, lpips)
             if index > 0 and out is not None and ref_out is not None:

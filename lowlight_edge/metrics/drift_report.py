@@ -21,13 +21,13 @@ def _fmt(value, digits: int = 4) -> str:
 
 def drift_table_rows(aggregates: list[dict]) -> tuple[list[str], list[list[str]]]:
     columns = [(DRIFT, "mean"), (DRIFT, "max")] + [(m, "mean") for m in MEASURES if m is not DRIFT]
-    headers = (["model", "backend", "role", "precision", "images", "non-finite"]
+    headers = (["model", "backend", "role", "precision", "images", "non-finite", "skipped"]
                + [f"{m.header} {stat}" if m is DRIFT else m.header for m, stat in columns] + ["budget", "result"])
     rows = []
     for a in aggregates:
         verdict = "-" if a["role"] == "reference" and a["passed"] else ("pass" if a["passed"] else "FAIL")
         rows.append([Path(a["model"]).name, a["backend"], a["role"], a["precision"], str(a["images"]),
-                     str(a["non_finite_outputs"])]
+                     str(a["non_finite_outputs"]), str(a.get("skipped_frames", 0))]
                     + [_fmt(a[m.key][stat], m.metric.digits) for m, stat in columns] + [_fmt(a["budget"]), verdict])
     return headers, rows
 
@@ -41,7 +41,7 @@ def render_table(aggregates: list[dict], fmt: str = "simple", skipped: list[dict
 
 def render_markdown(aggregates: list[dict], images: list[dict], skipped: list[dict] = ()) -> str:
     per_image = [[r["image"], Path(r["model"]).name, r.get("backend", "-"), r["role"]] + [_fmt(r.get(m.key), m.metric.digits) for m in MEASURES]
-                 + ["yes" if r["finite"] else "NO"] for r in images]
+                 + ["skipped" if r.get("skipped") else "yes" if r["finite"] else "NO"] for r in images]
     return ("# Validation report\n\n" + render_table(aggregates, "github", skipped)
             + "\n\n## Per image\n\n"
             + tabulate(per_image, headers=["image", "model", "backend", "role", *[m.header for m in MEASURES], "finite"],
@@ -51,4 +51,6 @@ def render_markdown(aggregates: list[dict], images: list[dict], skipped: list[di
 def failure_reason(aggregate: dict) -> str:
     if aggregate["non_finite_outputs"]:
         return f"{aggregate['non_finite_outputs']} non-finite outputs"
+    if aggregate[DRIFT.key]["mean"] is None:
+        return f"no frame it could run ({aggregate.get('skipped_frames', 0)} outside the shapes it was built for)"
     return f"mean {DRIFT.header} {aggregate[DRIFT.key]['mean']:.4f} > budget {aggregate['budget']}"

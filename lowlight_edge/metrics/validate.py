@@ -43,6 +43,14 @@ class ValidationReport:
     def failed(self) -> list[dict]:
         return [a for a in self.models if a["passed"] is False]
 
+    def first_skips(self) -> dict[str, str]:
+        """For each model that skipped frames, why it skipped the first one."""
+        skips: dict[str, str] = {}
+        for row in self.images:
+            if row.get("skipped"):
+                skips.setdefault(row["model"], row["skipped"])
+        return skips
+
     def document(self) -> dict:
         """The JSON report (non-finite numbers as null)."""
         return json_safe({"schema": SCHEMA, "budgets": self.budgets, "lpips_backend": self.lpips_backend,

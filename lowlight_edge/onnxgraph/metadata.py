@@ -22,6 +22,10 @@ CONFIG_KEY = "lowlight_edge.config"
 PRECISION_KEY = "lowlight_edge.precision"
 # "camera" or "neutral" (raw/colour.py): what the network's input is; files from before it was kept are "camera"
 INPUT_CONVENTION_KEY = "lowlight_edge.input_convention"
+# an INT8 graph's float body: "fp16" (INT8 over FP16, quantize/int8_fp16.py) or "fp32"; files from before: fp32
+INT8_BASE_KEY = "lowlight_edge.int8_base"
+# JSON {node: why it stays FP32} in a reduced-precision graph (what `check` lists as documented keeps)
+FP32_KEEPS_KEY = "lowlight_edge.fp32_keeps"
 
 
 def set_metadata(model: onnx.ModelProto, props: dict[str, str]) -> None:

@@ -8,6 +8,7 @@ Weights and compute go to FP16 (`fp16_graph.convert_to_fp16`), except:
 Inputs and outputs stay FP32 unless `fp16_io`. The report says which nodes stayed FP32 and why.
 """
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from lowlight_edge.engines.ort_runner import OrtRunner
 from lowlight_edge.errors import ExportError
 from lowlight_edge.fileio.atomic import atomic_output
 from lowlight_edge.onnxgraph.graph import producers
-from lowlight_edge.onnxgraph.metadata import read_metadata, set_metadata
+from lowlight_edge.onnxgraph.metadata import FP32_KEEPS_KEY, read_metadata, set_metadata
 from lowlight_edge.onnxgraph.ranges import activation_ranges
 from lowlight_edge.quantize.fp16_graph import convert_to_fp16
 
@@ -62,7 +63,7 @@ def fp16_from_onnx(source: Path, output: Path, batches: list[np.ndarray], margin
     converted = convert_to_fp16(model, set(keep), fp16_io)
     meta = read_metadata(model)
     meta.update({"lowlight_edge.precision": "fp16", "lowlight_edge.fp32_nodes": ",".join(sorted(keep)),
-                 "lowlight_edge.fp16_margin": str(margin)})
+                 FP32_KEEPS_KEY: json.dumps(keep, sort_keys=True), "lowlight_edge.fp16_margin": str(margin)})
     set_metadata(converted, meta)
     try:
         onnx.checker.check_model(converted)

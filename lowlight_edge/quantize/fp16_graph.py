@@ -48,7 +48,9 @@ def convert_to_fp16(model: onnx.ModelProto, keep_fp32: set[str], fp16_io: bool =
         target = TensorProto.FLOAT if node.name in keep_fp32 else TensorProto.FLOAT16
         for i, name in enumerate(node.input):
             if name in inits and inits[name].data_type == TensorProto.FLOAT and target == TensorProto.FLOAT16:
-                node.input[i] = fp16_inits.setdefault(name, _fp16_initializer(graph, inits[name]))
+                if name not in fp16_inits:  # one FP16 copy, however many nodes share the initializer
+                    fp16_inits[name] = _fp16_initializer(graph, inits[name])
+                node.input[i] = fp16_inits[name]
             elif precision.get(name, target) != target:
                 node.input[i] = cast(name, target)
         if node.op_type == "Constant" and target == TensorProto.FLOAT16:

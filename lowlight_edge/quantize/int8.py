@@ -4,7 +4,8 @@ Two targets, because the fastest graph differs:
 - `tensorrt`: symmetric INT8 activations and weights (zero point 0), weights per output channel (axis 0
   for Conv, axis 1 for ConvTranspose), Q/DQ only on the inputs and weights of Conv/ConvTranspose where
   TensorRT fuses them, biases left in float (TensorRT quantizes them itself); no graph optimisation, so
-  no ONNX Runtime-only fused ops reach the TensorRT parser.
+  no ONNX Runtime-only fused ops reach the TensorRT parser. The float layers between run in FP16 by default
+  (INT8 over FP16, quantize/int8_fp16.py: what a strongly typed engine and Orin's DLA need), FP32 with base "fp32".
 - `cpu`: what ONNX Runtime's CPU kernels run fastest: U8 asymmetric activations, S8 symmetric per-channel
   weights, every quantizable op, after ONNX Runtime's pre-processing; the 2x upsamplings are rewritten so
   that they stay INT8 there (export/interleave.py).
@@ -33,8 +34,9 @@ from lowlight_edge.errors import ExportError, MissingDependency
 from lowlight_edge.fileio.atomic import atomic_output
 from lowlight_edge.fileio.hashing import sha256_file
 from lowlight_edge.onnxgraph.graph import producers
-from lowlight_edge.onnxgraph.metadata import read_metadata, set_metadata
+from lowlight_edge.onnxgraph.metadata import INT8_BASE_KEY, read_metadata, set_metadata
 from lowlight_edge.quantize.calibration_cache import check_calibration_cache
+from lowlight_edge.quantize.int8_fp16 import BASES, float_peaks, int8_over_fp16
 from lowlight_edge.quantize.rewrites.equalize import equalize_activations
 from lowlight_edge.quantize.rewrites.interleave import rewrite_upsampling, shapes_read_quantized
 from lowlight_edge.quantize.rewrites.split_concat import split_concat_convs
@@ -54,6 +56,7 @@ class Int8Options:
     exclude: list[str] = field(default_factory=list)  # node names kept in float
     only: list[str] | None = None  # quantize these nodes alone (sensitivity probes); None: every eligible node
     weight_bits: int = 8  # 7: weights in [-64, 64], safe on CPUs whose INT8 kernels saturate (x86 without VNNI)
+    base: str = "fp16"  # tensorrt target: the float body in FP16 ("fp16", quantize/int8_fp16.py) or FP32
 
 
 @dataclass
@@ -103,8 +106,10 @@ def int8_from_onnx(source: Path, output: Path, batches: list[np.ndarray], option
         from onnxruntime.quantization.shape_inference import quant_pre_process
     except ImportError as exc:  # pragma: no cover - onnxruntime builds without the quantization tools
         raise MissingDependency(f"INT8 quantization needs onnxruntime's quantization tools ({exc})") from exc
-    if options.target not in TARGETS or options.method not in METHODS or options.weight_bits not in (7, 8):
-        raise ExportError(f"target must be one of {TARGETS}, method one of {METHODS}, weight bits 7 or 8")
+    if (options.target not in TARGETS or options.method not in METHODS or options.weight_bits not in (7, 8)
+            or options.base not in BASES):
+        raise ExportError(f"target must be one of {TARGETS}, method one of {METHODS}, weight bits 7 or 8, base one of "
+                          f"{BASES}")
     source = Path(source).resolve()
     output = Path(output)
     cache_path = Path(cache_path).resolve() if cache_path is not None else None  # before the chdir below
@@ -124,6 +129,8 @@ def int8_from_onnx(source: Path, output: Path, batches: list[np.ndarray], option
         Path(cache_path).parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="lowlight-int8-") as tmp, _inside(Path(tmp)):
         rewritten, renamed = quantization_friendly(source, Path(tmp) / "rewritten.onnx", options.target, batches)
+        over_fp16 = trt and options.base == "fp16"
+        peaks = float_peaks(rewritten, batches) if over_fp16 else {}
         excluded = _renamed(options.exclude, renamed)
         prepared = Path(tmp) / "prepared.onnx"
         quant_pre_process(str(rewritten), str(prepared), skip_optimization=trt, skip_symbolic_shape=True)
@@ -146,11 +153,15 @@ def int8_from_onnx(source: Path, output: Path, batches: list[np.ndarray], option
         keep_float_for_non_conv_consumers(model)
     else:
         shapes_read_quantized(model)
-    meta = read_metadata(onnx.load(str(source), load_external_data=False))
+    if over_fp16:
+        model, _ = int8_over_fp16(model, peaks)
+    meta = read_metadata(model)  # the FP16 pass's keys, then the source's own
+    meta.update(read_metadata(onnx.load(str(source), load_external_data=False)))
     meta.update({"lowlight_edge.precision": "int8", "lowlight_edge.int8_target": options.target,
                  "lowlight_edge.int8_method": options.method, "lowlight_edge.int8_excluded": ",".join(options.exclude),
                  "lowlight_edge.fp32_onnx_sha256": sha256_file(source),
-                 "lowlight_edge.int8_rewrites": GRAPH_REWRITES, "lowlight_edge.int8_weight_bits": str(options.weight_bits)})
+                 "lowlight_edge.int8_rewrites": GRAPH_REWRITES, "lowlight_edge.int8_weight_bits": str(options.weight_bits),
+                 INT8_BASE_KEY: "fp16" if over_fp16 else "fp32"})
     set_metadata(model, meta)
     check_scales(model)
     with atomic_output(output, force) as tmp_out:

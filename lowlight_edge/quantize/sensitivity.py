@@ -12,7 +12,7 @@ re-quantization costs seconds, not a calibration pass.
 """
 
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -96,8 +96,8 @@ def fallback_to_budget(source: Path, batches, options: Int8Options, cache: Path,
     with tempfile.TemporaryDirectory(prefix="lowlight-sens-") as tmp:
         def drift_of(excluded: list[str], only: list[str] | None = None) -> float:
             path = Path(tmp) / "probe.onnx"
-            probe = Int8Options(options.target, options.method, options.percentile,
-                                sorted(set(options.exclude) | set(excluded)), only)
+            # every option carried (weight bits and base too): the probe measures the graph that will be written
+            probe = replace(options, exclude=sorted(set(options.exclude) | set(excluded)), only=only)
             int8_from_onnx(source, path, batches, probe, cache_path=cache, force=True)
             return meter(path)
 

@@ -15,7 +15,7 @@ from typing import Callable
 
 import onnx
 
-from lowlight_edge.engines.trt.cuda_memory import open_cuda
+from lowlight_edge.engines.trt.cuda_memory import check_driver, open_cuda
 from lowlight_edge.engines.trt.meta import HW_AMPERE_PLUS, HW_NONE, EngineMeta, write_meta
 from lowlight_edge.engines.trt.profiles import Profile
 from lowlight_edge.engines.trt.trtexec import trtexec_command
@@ -25,7 +25,7 @@ from lowlight_edge.fileio.atomic import atomic_output, check_writable, write_byt
 from lowlight_edge.fileio.hashing import sha256_file
 from lowlight_edge.machine.jetson import is_jetson
 from lowlight_edge.onnxgraph.files import validate_onnx_file
-from lowlight_edge.onnxgraph.metadata import input_convention_of, read_metadata
+from lowlight_edge.onnxgraph.metadata import INT8_BASE_KEY, PRECISION_KEY, input_convention_of, read_metadata
 from lowlight_edge.onnxgraph.pipeline_io import MOSAIC, PipelineSpec
 
 
@@ -38,6 +38,9 @@ class BuildOptions:
     dla_core: int | None = None
     version_compatible: bool = False
     hardware_compatible: bool = False
+    # TensorRT runs FP32 convolutions as TF32 unless told not to: an FP32 engine is the GPU's reference, so TF32 is
+    # off for FP32 networks unless asked for (None: that rule; True/False: the user's choice)
+    tf32: bool | None = None
 
 
 def build_engine(onnx_path: Path, engine_path: Path, options: BuildOptions, force: bool = False,
@@ -61,17 +64,24 @@ def build_engine(onnx_path: Path, engine_path: Path, options: BuildOptions, forc
                          "parse; wrap the network again with `lowlight-edge pipeline --target tensorrt`")
     pipeline = spec is not None
     input_name = MOSAIC if pipeline else model.graph.input[0].name  # the one input with a dynamic shape
+    precision = _precision(model)
+    tf32 = options.tf32 if options.tf32 is not None else precision != "fp32"
     # logged first: usable where only trtexec is installed
     log("equivalent trtexec command:\n  " + trtexec_command(
         onnx_path, engine_path, input_name, options.profile, options.workspace_mib, options.timing_cache,
         options.optimization_level, options.dla_core, options.version_compatible, options.hardware_compatible,
-        pipeline) + (DLA_TRTEXEC_NOTE if options.dla_core is not None else ""))
+        pipeline, tf32) + (DLA_TRTEXEC_NOTE if options.dla_core is not None else ""))
     trt = import_tensorrt()
     check_writable(engine_path, force)
+    # the CUDA layer first: a driver the bindings cannot use fails here, before minutes of building
+    cuda = open_cuda()
+    device = cuda.info()
+    check_driver(device, is_jetson())
     logger = trt_logger(trt)
     builder = trt.Builder(logger)
     if options.dla_core is not None:
-        check_dla(trt.__version__, builder.num_DLA_cores, options.dla_core, _precision(model))
+        check_dla(trt.__version__, builder.num_DLA_cores, options.dla_core, precision,
+                  read_metadata(model).get(INT8_BASE_KEY, "fp32"))
     if options.hardware_compatible and is_jetson():
         raise InputError("--hardware-compatible: TensorRT does not support hardware-compatible engines on Jetson")
     flags = 0
@@ -101,6 +111,8 @@ def build_engine(onnx_path: Path, engine_path: Path, options: BuildOptions, forc
         config.set_flag(trt.BuilderFlag.VERSION_COMPATIBLE)
     if options.hardware_compatible:
         config.hardware_compatibility_level = trt.HardwareCompatibilityLevel.AMPERE_PLUS
+    if not tf32:
+        config.clear_flag(trt.BuilderFlag.TF32)
     monitor = _progress_monitor(trt)
     config.progress_monitor = monitor
     start = time.monotonic()
@@ -110,13 +122,9 @@ def build_engine(onnx_path: Path, engine_path: Path, options: BuildOptions, forc
         monitor.close()
     if plan is None:
         raise ExportError(f"TensorRT could not build an engine from {onnx_path}; its log above says why")
-    with atomic_output(engine_path, force) as tmp:
-        tmp.write_bytes(bytes(plan))
-    cuda = open_cuda()
-    device = cuda.info()
     meta = EngineMeta(
         tensorrt_version=trt.__version__, gpu_name=device.name, compute_capability=device.compute_capability,
-        driver_version=device.driver_version, cuda_version=device.cuda_version, precision=_precision(model),
+        driver_version=device.driver_version, cuda_version=device.cuda_version, precision=precision,
         onnx_path=str(onnx_path), onnx_sha256=sha256_file(onnx_path), profile=options.profile.as_dict(),
         version_compatible=options.version_compatible,
         hardware_compatibility=HW_AMPERE_PLUS if options.hardware_compatible else HW_NONE,
@@ -125,9 +133,13 @@ def build_engine(onnx_path: Path, engine_path: Path, options: BuildOptions, forc
         workspace_bytes=options.workspace_mib << 20, build_seconds=round(time.monotonic() - start, 1),
         built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         flags=["STRONGLY_TYPED"] + (["VERSION_COMPATIBLE"] if options.version_compatible else [])
-        + (["GPU_FALLBACK"] if options.dla_core is not None else []),
+        + (["GPU_FALLBACK"] if options.dla_core is not None else []) + (["TF32"] if tf32 else []),
+        tf32=tf32,
     )
-    write_meta(engine_path, meta, force=True)
+    # the sidecar is written while the plan is still a temporary file: a plan never appears without it
+    with atomic_output(engine_path, force) as tmp:
+        tmp.write_bytes(bytes(plan))
+        write_meta(engine_path, meta, force=True)
     if options.timing_cache:
         _save_timing_cache(config, options.timing_cache, log)
     log(f"wrote {engine_path} and {engine_path}.json ({meta.precision}, TensorRT {meta.tensorrt_version}, "
@@ -139,7 +151,7 @@ DLA_TRTEXEC_NOTE = ("\n  (TensorRT 11.4.1 or later only: trtexec 10.x adds FP16 
                     "--useDLACore, which a strongly typed network rejects; NVIDIA/TensorRT#4228)")
 
 
-def check_dla(version: str, cores: int, core: int, precision: str) -> None:
+def check_dla(version: str, cores: int, core: int, precision: str, int8_base: str = "fp32") -> None:
     """Refuse a DLA build that TensorRT would not run on the DLA (or would silently run on the GPU instead)."""
     if parse_version(version) < DLA_STRONGLY_TYPED_FROM:
         raise InputError(f"--dla-core: TensorRT {version} does not support strongly typed networks on the DLA (NVIDIA "
@@ -147,6 +159,9 @@ def check_dla(version: str, cores: int, core: int, precision: str) -> None:
     if precision not in ("fp16", "int8"):
         raise InputError(f"--dla-core: the DLA runs FP16 and INT8 only, and this {precision} network would run on the "
                          "GPU entirely; build from the FP16 or INT8 ONNX")
+    if precision == "int8" and int8_base != "fp16":
+        raise InputError("--dla-core: this INT8 graph computes its non-convolution layers in FP32, which the DLA cannot "
+                         "run (they would fall back to the GPU); quantize it with `quantize int8 --base fp16`")
     if not 0 <= core < cores:
         raise InputError(f"--dla-core {core}: this device has {cores} DLA core(s)")
 
@@ -172,8 +187,7 @@ def _save_timing_cache(config, path: Path, log: Callable[[str], None]) -> None:
 
 
 def _precision(model: onnx.ModelProto) -> str:
-    meta = {p.key: p.value for p in model.metadata_props}
-    return meta.get("lowlight_edge.precision", "fp32")
+    return read_metadata(model).get(PRECISION_KEY, "fp32")
 
 
 def _progress_monitor(trt):

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 
+from lowlight_edge.engines.trt.fp32_layers import fp32_layer_findings
 from lowlight_edge.engines.trt.readiness import ERROR, WARNING, Finding, check_tensorrt
 from lowlight_edge.errors import InputError
 from lowlight_edge.onnxgraph.files import validate_onnx_file
@@ -49,4 +50,4 @@ def check_onnx(model_path: Path, calib: str | None = None, calib_shape: tuple[in
                                       convention=input_convention_of(read_metadata(model)))
         wants_fp16 = model.graph.input[0].type.tensor_type.elem_type == onnx.TensorProto.FLOAT16
         peaks = activation_ranges(model_path, [b.astype(np.float16) if wants_fp16 else b for b in batches])
-    return CheckResult(Path(model_path), check_tensorrt(model, peaks))
+    return CheckResult(Path(model_path), check_tensorrt(model, peaks) + fp32_layer_findings(model))

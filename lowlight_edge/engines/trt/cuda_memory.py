@@ -5,7 +5,9 @@ pycuda is used when installed (an explicitly retained and pushed primary context
 `cuda.cudart` (up to 12.6.0, what TensorRT 10.3's samples pin for JetPack 6). Both expose the same small
 interface to the TensorRT runner, and each backend frees what it allocated when `release()` is called (pinned
 and device memory, streams, events): on a Jetson the GPU and the CPU share the same 8-16 GB.
-Not exercised by the CPU test suite: `make test-gpu` runs it on a machine with a GPU.
+`check_driver` refuses, in one line naming both versions, a CUDA driver older than the CUDA the bindings were
+built for, before anything is built or written. The backends run on a GPU only (`make test-gpu`); on a CPU the
+cuda-python backend runs against strict stand-ins of the real runtime modules (tests/test_cuda_python_api.py).
 """
 
 from dataclasses import dataclass
@@ -13,7 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from lowlight_edge.engines.trt.versions import TRT_HINT
-from lowlight_edge.errors import MissingDependency
+from lowlight_edge.errors import DeviceError, MissingDependency
+
+INSUFFICIENT_DRIVER = 35  # cudaErrorInsufficientDriver: the driver is older than the runtime
 
 
 @dataclass(frozen=True)
@@ -22,6 +26,52 @@ class DeviceInfo:
     compute_capability: str
     driver_version: str
     cuda_version: str
+
+
+def cuda_version(text: str) -> tuple[int, int]:
+    """(major, minor) from CUDA's integer form ('12060', what cudaDriverGetVersion gives) or a dotted one ('12.6.0').
+
+    >>> cuda_version("12020"), cuda_version("13.0.1")
+    ((12, 2), (13, 0))
+    """
+    text = str(text).strip()
+    if text.isdigit() and "." not in text:
+        number = int(text)
+        return number // 1000, (number % 1000) // 10
+    parts = [int(p) for p in text.split(".")[:2] if p.isdigit()]
+    return (parts + [0, 0])[0], (parts + [0, 0])[1]
+
+
+def driver_problem(device: DeviceInfo, jetson: bool) -> str | None:
+    """Why this driver cannot serve these bindings, or None. A desktop driver serves any runtime of its major version
+    (CUDA minor version compatibility); on a Jetson the bindings must not be newer than JetPack's CUDA, so the pin
+    follows the JetPack release (`lowlight-edge[jetson]` for JetPack 6's CUDA 12.6)."""
+    driver, runtime = cuda_version(device.driver_version), cuda_version(device.cuda_version)
+    if driver >= runtime or (driver[0] == runtime[0] and not jetson):
+        return None
+    where = "JetPack's" if jetson else "this"
+    return (f"the CUDA driver supports CUDA {driver[0]}.{driver[1]}, older than the CUDA {runtime[0]}.{runtime[1]} the "
+            f"installed CUDA bindings were built for; install bindings for {where} driver: pip install "
+            f"'cuda-python=={driver[0]}.{driver[1]}.*'" + (" (or lowlight-edge[jetson])" if jetson else ""))
+
+
+def check_driver(device: DeviceInfo, jetson: bool) -> None:
+    problem = driver_problem(device, jetson)
+    if problem is not None:
+        raise DeviceError(problem)
+
+
+def native_handle(obj) -> int:
+    """The address behind a cuda-python object: `get_cuda_native_handle` where it exists (cuda-bindings 12.9.1+ and
+    13.x deprecate `int(obj)`), `int(obj)` before."""
+    try:
+        from cuda.bindings.utils import get_cuda_native_handle
+    except ImportError:
+        return int(obj)
+    try:
+        return int(get_cuda_native_handle(obj))
+    except TypeError:  # a type without a registered getter
+        return int(obj)
 
 
 def open_cuda():
@@ -121,7 +171,12 @@ class CudaPythonBackend:
     def _check(self, result):
         err, *rest = result if isinstance(result, tuple) else (result,)
         if int(err) != 0:
-            raise RuntimeError(f"CUDA error {err}")
+            name = getattr(err, "name", str(err))
+            if int(err) == INSUFFICIENT_DRIVER:
+                raise DeviceError(f"CUDA {name}: the NVIDIA driver is older than the CUDA the installed cuda-python "
+                                  "was built for; install the cuda-python of the driver's CUDA version (nvidia-smi "
+                                  "shows it; on JetPack 6: pip install 'lowlight-edge[jetson]')")
+            raise DeviceError(f"CUDA call failed: {name} ({int(err)})")
         return rest[0] if len(rest) == 1 else rest
 
     def push(self) -> None:
@@ -163,7 +218,7 @@ class CudaPythonBackend:
                 self._check(getattr(self.rt, call)(handles.pop()))
 
     def stream_handle(self, stream) -> int:
-        return int(stream)
+        return native_handle(stream)
 
     def htod(self, device, host: np.ndarray, stream) -> None:
         kind = self.rt.cudaMemcpyKind.cudaMemcpyHostToDevice

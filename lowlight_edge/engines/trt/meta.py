@@ -40,6 +40,7 @@ class EngineMeta:
     flags: list[str] = field(default_factory=list)
     platform: str = ""  # the CPU architecture that built it (x86_64, aarch64); empty in files from before it was kept
     input_convention: str = "camera"  # the network's input convention (raw/colour.py); files from before: camera
+    tf32: bool = True  # FP32 layers may run as TF32 (TensorRT's default; build clears it for FP32 networks)
     schema: str = SCHEMA
 
 

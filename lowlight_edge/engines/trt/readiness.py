@@ -33,8 +33,9 @@ INT8_CONSUMERS = {"Conv", "ConvTranspose", "MatMul", "Gemm", "Add", "Mul", "Conc
                   "GlobalAveragePool", "Relu", "LeakyRelu", "Sigmoid", "Reshape", "Transpose", "Identity"}
 WEIGHT_AXIS = {"Conv": 0, "ConvTranspose": 1}
 PARSER_OPSETS = range(9, 21)  # onnx-tensorrt 10.x: opsets 9 to 20
-IO_TYPES = {onnx.TensorProto.FLOAT, onnx.TensorProto.FLOAT16, onnx.TensorProto.BFLOAT16, onnx.TensorProto.INT8,
-            onnx.TensorProto.UINT8, onnx.TensorProto.INT32, onnx.TensorProto.INT64, onnx.TensorProto.BOOL}
+# what TensorRT's `nptype` maps to numpy (BF16, FP8, INT4 I/O have none: the runner could not bind them)
+IO_TYPES = {onnx.TensorProto.FLOAT, onnx.TensorProto.FLOAT16, onnx.TensorProto.INT8, onnx.TensorProto.UINT8,
+            onnx.TensorProto.INT32, onnx.TensorProto.INT64, onnx.TensorProto.BOOL}
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,8 @@ def _io_types(graph: onnx.GraphProto) -> list[Finding]:
         elem = value.type.tensor_type.elem_type
         if elem not in IO_TYPES:
             out.append(Finding(ERROR, "io-type", value.name, f"{value.name} is {onnx.TensorProto.DataType.Name(elem)}: "
-                               "TensorRT has no bindings of that type (16-bit integers go in as uint8 byte pairs)"))
+                               "TensorRT or its numpy bindings have no type for it (16-bit integers go in as uint8 "
+                               "byte pairs; BF16/FP8 I/O has no numpy type)"))
     return out
 
 

@@ -27,7 +27,7 @@ from lowlight_edge.engines.base import StagedRunner, TensorSpec
 from lowlight_edge.engines.trt.cuda_memory import open_cuda
 from lowlight_edge.engines.trt.meta import RuntimeInfo, compatibility, read_meta
 from lowlight_edge.engines.trt.versions import import_tensorrt, trt_logger
-from lowlight_edge.errors import InputError, ModelError
+from lowlight_edge.errors import InputError, ModelError, OutsideProfile
 from lowlight_edge.fileio.hashing import sha256_file
 from lowlight_edge.machine.jetson import is_jetson
 from lowlight_edge.onnxgraph.pipeline_io import INPUT_NAMES, NEUTRAL_INPUT_NAMES, PipelineFeed, PipelineSpec
@@ -90,7 +90,7 @@ class TrtRunner(StagedRunner):
         if self.pipeline is None and (len(inputs) != 1 or len(outputs) != 1):
             raise ModelError(f"{self.path}: expected one input and one output, found {len(inputs)} and {len(outputs)}")
         self._inputs, self._out = inputs, outputs[0]
-        self._dtypes = {n: np.dtype(trt.nptype(engine.get_tensor_dtype(n))) for n in names}
+        self._dtypes = {n: _numpy_dtype(trt, engine, n, self.path) for n in names}
         # each input's range of shapes: the profile's min/max for dynamic ones, the fixed shape for the others
         self._limits = {n: _shape_limits(engine, n) for n in inputs}
         for name, (_, largest) in self._limits.items():
@@ -131,13 +131,13 @@ class TrtRunner(StagedRunner):
         for name, array in self._arrays(x).items():
             smallest, largest = self._limits[name]
             if array.ndim != len(largest) or any(not lo <= s <= hi for lo, s, hi in zip(smallest, array.shape, largest)):
-                raise InputError(f"input {name!r} of shape {list(array.shape)} is outside the engine's profile "
+                raise OutsideProfile(f"input {name!r} of shape {list(array.shape)} is outside the engine's profile "
                                  f"{list(smallest)} to {list(largest)}; rebuild with other --min-shape/--max-shape"
                                  + ("" if self.pipeline is not None else " or use --max-tile"))
             view = self._host[name].reshape(-1)[: array.size].reshape(array.shape)
             np.copyto(view, array, casting="same_kind")
             if not self._context.set_input_shape(name, array.shape):
-                raise InputError(f"TensorRT refused shape {list(array.shape)} for input {name!r} of {self.path.name}")
+                raise OutsideProfile(f"TensorRT refused shape {list(array.shape)} for input {name!r} of {self.path.name}")
             self._context.set_tensor_address(name, self.cuda.address(self._device[name]))
             host_in[name] = view
         out_shape = tuple(self._context.get_tensor_shape(self._out))
@@ -195,6 +195,18 @@ def pipeline_of(inputs: list[str], outputs: list[str], engine) -> PipelineSpec |
     if len(outputs) != 1:
         raise ModelError(f"a pipeline engine has one output, this one {len(outputs)}")
     return PipelineSpec(16 if len(engine.get_tensor_shape(outputs[0])) == 4 else 8, convention=convention)
+
+
+def _numpy_dtype(trt, engine, name: str, path: Path) -> np.dtype:
+    """The numpy type of an I/O tensor; TensorRT's `nptype` raises TypeError for types numpy lacks (BF16, FP8, INT4,
+    FP4), which become one line naming the tensor."""
+    dtype = engine.get_tensor_dtype(name)
+    try:
+        return np.dtype(trt.nptype(dtype))
+    except TypeError:
+        raise ModelError(f"{path}: I/O tensor {name!r} is {getattr(dtype, 'name', dtype)}, which has no numpy type; "
+                         "lowlight-edge runs engines whose inputs and outputs are float32, float16, int8, int32, int64, "
+                         "bool or uint8 (export that tensor as one of these)") from None
 
 
 def _shape_limits(engine, name: str) -> tuple[tuple[int, ...], tuple[int, ...]]:

@@ -9,7 +9,7 @@ from lowlight_edge.engines.trt.profiles import Profile
 def trtexec_command(onnx: Path, engine: Path, input_name: str, profile: Profile, workspace_mib: int,
                     timing_cache: Path | None = None, optimization_level: int | None = None,
                     dla_core: int | None = None, version_compatible: bool = False,
-                    hardware_compatible: bool = False, pipeline: bool = False) -> str:
+                    hardware_compatible: bool = False, pipeline: bool = False, tf32: bool = True) -> str:
     """
     >>> trtexec_command(Path("m.onnx"), Path("m.engine"), "packed", Profile(), 2048).split()[:4]
     ['trtexec', '--onnx=m.onnx', '--saveEngine=m.engine', '--stronglyTyped']
@@ -26,4 +26,6 @@ def trtexec_command(onnx: Path, engine: Path, input_name: str, profile: Profile,
         args.append("--versionCompatible")
     if hardware_compatible:
         args.append("--hardwareCompatibilityLevel=ampere+")
+    if not tf32:
+        args.append("--noTF32")
     return " ".join(shlex.quote(a) for a in args)
