@@ -37,7 +37,7 @@ def test_the_gpu_script_runs_start_to_end_under_the_standin(tmp_path):
            "CALIB_FRAMES": "4", "BENCH_SHAPES": "256x256", "HOME": str(tmp_path),
            "PYTHONPATH": os.pathsep.join([str(ROOT / "tests" / "fake_gpu"), str(cuda)])}
     done = subprocess.run(["bash", str(ROOT / "benchmarks/scripts/gpu-tensorrt.sh"), str(tmp_path / "out")], cwd=work,
-                          env=env, capture_output=True, text=True, timeout=3000)
+                          env=env, capture_output=True, text=True, timeout=3000, check=False)
     assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
     assert "GPU results in" in done.stdout
     drift = json.loads((tmp_path / "out" / "gpu-drift.json").read_text())

@@ -26,6 +26,7 @@ INPUT_CONVENTION_KEY = "lowlight_edge.input_convention"
 INT8_BASE_KEY = "lowlight_edge.int8_base"
 # JSON {node: why it stays FP32} in a reduced-precision graph (what `check` lists as documented keeps)
 FP32_KEEPS_KEY = "lowlight_edge.fp32_keeps"
+FP32_NODES_KEY = "lowlight_edge.fp32_nodes"  # the same nodes, comma-separated, as FP16 files have always had
 
 
 def set_metadata(model: onnx.ModelProto, props: dict[str, str]) -> None:

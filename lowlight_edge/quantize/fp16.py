@@ -19,7 +19,7 @@ from lowlight_edge.engines.ort_runner import OrtRunner
 from lowlight_edge.errors import ExportError
 from lowlight_edge.fileio.atomic import atomic_output
 from lowlight_edge.onnxgraph.graph import producers
-from lowlight_edge.onnxgraph.metadata import FP32_KEEPS_KEY, read_metadata, set_metadata
+from lowlight_edge.onnxgraph.metadata import FP32_KEEPS_KEY, FP32_NODES_KEY, PRECISION_KEY, read_metadata, set_metadata
 from lowlight_edge.onnxgraph.ranges import activation_ranges
 from lowlight_edge.quantize.fp16_graph import convert_to_fp16
 
@@ -62,7 +62,7 @@ def fp16_from_onnx(source: Path, output: Path, batches: list[np.ndarray], margin
         raise ExportError(f"{source}: {len(unnamed)} nodes have no name, so they cannot be kept in FP32 by name")
     converted = convert_to_fp16(model, set(keep), fp16_io)
     meta = read_metadata(model)
-    meta.update({"lowlight_edge.precision": "fp16", "lowlight_edge.fp32_nodes": ",".join(sorted(keep)),
+    meta.update({PRECISION_KEY: "fp16", FP32_NODES_KEY: ",".join(sorted(keep)),
                  FP32_KEEPS_KEY: json.dumps(keep, sort_keys=True), "lowlight_edge.fp16_margin": str(margin)})
     set_metadata(converted, meta)
     try:

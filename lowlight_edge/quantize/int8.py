@@ -8,11 +8,11 @@ Two targets, because the fastest graph differs:
   (INT8 over FP16, quantize/int8_fp16.py: what a strongly typed engine and Orin's DLA need), FP32 with base "fp32".
 - `cpu`: what ONNX Runtime's CPU kernels run fastest: U8 asymmetric activations, S8 symmetric per-channel
   weights, every quantizable op, after ONNX Runtime's pre-processing; the 2x upsamplings are rewritten so
-  that they stay INT8 there (export/interleave.py).
+  that they stay INT8 there (quantize/rewrites/interleave.py).
 
-Both targets first split each convolution that reads a concatenation (export/split_concat.py), so that the
+Both targets first split each convolution that reads a concatenation (quantize/rewrites/split_concat.py), so that the
 upsampled features and the gated skip keep their own INT8 scales, and equalize activation channels on the
-calibration frames (export/equalize.py).
+calibration frames (quantize/rewrites/equalize.py).
 
 Calibration ranges are cached as JSON (keyed by the model's sha256, the source, shape, frame count and
 method) and reused, so re-quantizing with other exclusions costs no calibration.
@@ -191,7 +191,7 @@ def quantization_friendly(source: Path, output: Path, target: str,
                           batches: list[np.ndarray] | None = None) -> tuple[Path, dict[str, list[str]]]:
     """The exact graph rewrites made before quantizing; returns the rewritten file and {old node: new nodes}.
 
-    With calibration batches, activation channels are also equalized on them (export/equalize.py).
+    With calibration batches, activation channels are also equalized on them (quantize/rewrites/equalize.py).
     """
     frames = hashlib.sha256(b"".join(np.ascontiguousarray(b).tobytes() for b in batches or [])).hexdigest()
     key = (str(source), source.stat().st_mtime_ns, target, frames)

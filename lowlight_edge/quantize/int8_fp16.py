@@ -23,7 +23,7 @@ from onnx import version_converter
 from lowlight_edge.errors import ExportError
 from lowlight_edge.fileio.hashing import sha256_file
 from lowlight_edge.onnxgraph.graph import producers
-from lowlight_edge.onnxgraph.metadata import FP32_KEEPS_KEY, INT8_BASE_KEY
+from lowlight_edge.onnxgraph.metadata import FP32_KEEPS_KEY, FP32_NODES_KEY, INT8_BASE_KEY, set_metadata
 from lowlight_edge.onnxgraph.ranges import activation_ranges
 from lowlight_edge.quantize.fp16 import plan_fp32_nodes
 from lowlight_edge.quantize.fp16_graph import convert_to_fp16
@@ -52,12 +52,8 @@ def int8_over_fp16(model: onnx.ModelProto, peaks: dict[str, float], margin: floa
     keep.update(_quantizers_of(model, keep))
     lifted = _lift_opset(model)
     converted = convert_to_fp16(lifted, set(keep), fp16_io=False)
-    meta = {p.key: p.value for p in converted.metadata_props}
-    meta.update({INT8_BASE_KEY: "fp16", FP32_KEEPS_KEY: json.dumps(keep, sort_keys=True),
-                 "lowlight_edge.fp16_margin": str(margin)})
-    del converted.metadata_props[:]
-    for key, value in meta.items():
-        converted.metadata_props.add(key=key, value=value)
+    set_metadata(converted, {INT8_BASE_KEY: "fp16", FP32_KEEPS_KEY: json.dumps(keep, sort_keys=True),
+                             FP32_NODES_KEY: ",".join(sorted(keep)), "lowlight_edge.fp16_margin": str(margin)})
     try:
         onnx.checker.check_model(converted)
     except onnx.checker.ValidationError as exc:

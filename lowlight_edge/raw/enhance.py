@@ -1,7 +1,7 @@
 """Packed frame in, RGB image out: pad to the network's multiple, infer, crop back, clip.
 
 Works with any runner-like callable `infer(batch [N, 4, h, w]) -> [N, 3, 2h, 2w]`, so PyTorch, ONNX
-Runtime and (later) TensorRT share one pre/post-processing path.
+Runtime, OpenVINO and TensorRT share one pre/post-processing path.
 """
 
 from typing import Callable

@@ -12,7 +12,7 @@ import json
 import onnx
 
 from lowlight_edge.engines.trt.readiness import INFO, WARNING, Finding
-from lowlight_edge.onnxgraph.metadata import FP32_KEEPS_KEY, PRECISION_KEY, read_metadata
+from lowlight_edge.onnxgraph.metadata import FP32_KEEPS_KEY, FP32_NODES_KEY, PRECISION_KEY, read_metadata
 from lowlight_edge.onnxgraph.pipeline_io import PIPELINE_KEY
 
 # nodes that move or convert data rather than compute on it: their type follows what they carry
@@ -36,7 +36,7 @@ def documented_keeps(meta: dict[str, str]) -> dict[str, str]:
     except (ValueError, RecursionError):
         keeps = {}
     keeps = {str(k): str(v) for k, v in keeps.items()} if isinstance(keeps, dict) else {}
-    for name in filter(None, meta.get("lowlight_edge.fp32_nodes", "").split(",")):
+    for name in filter(None, meta.get(FP32_NODES_KEY, "").split(",")):
         keeps.setdefault(name, "kept FP32 by the FP16 pass")
     return keeps
 

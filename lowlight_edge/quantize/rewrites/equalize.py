@@ -40,7 +40,7 @@ def equalize_activations(model: onnx.ModelProto, batches: list[np.ndarray]) -> l
 def _equalizable(model):
     """(producing convolutions, LeakyRelu, consuming convolution) where nothing else reads between them.
 
-    The producer is a Conv, or the Add of a split convolution's partial results (export/split_concat.py).
+    The producer is a Conv, or the Add of a split convolution's partial results (quantize/rewrites/split_concat.py).
     """
     producer = producers(model)
     reading = readers(model)
