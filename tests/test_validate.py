@@ -83,7 +83,7 @@ def test_validate_on_a_folder_of_dng_files_with_ground_truth(tiny_checkpoint, ti
 
 
 def test_budgets():
-    assert parse_budgets(None) == {"fp32": 0.002, "fp16": 0.002, "int8": 0.01}  # the documented defaults
+    assert parse_budgets(None) == {"fp32": 0.002, "fp16": 0.002, "bf16": 0.002, "int8": 0.01, "int8-bf16": 0.01}  # documented
     assert parse_budgets(["int8=0.02"])["int8"] == 0.02
     assert set(parse_budgets(["0.5"]).values()) == {0.5}
     with pytest.raises(InputError):

@@ -27,9 +27,10 @@ from lowlight_edge.bench.shapes import DEFAULT_SHAPES, SONY_RAW_SIZE
 from lowlight_edge.bench.suite import BenchPlan, annotate, run_plan
 from lowlight_edge.demo.report import verdict, write_outputs
 from lowlight_edge.demo.variants import Variants, build_engines, make_onnx_variants, wrap_pipelines
-from lowlight_edge.engines.backends import BACKENDS, Backend, default_backend, usable
+from lowlight_edge.engines.backends import BACKENDS, default_backend, usable
 from lowlight_edge.engines.options import RunnerOptions
 from lowlight_edge.engines.select import open_runner
+from lowlight_edge.engines.variants import VALID, VARIANTS, get_variant, graph_variants, timed_on, validated_on
 from lowlight_edge.errors import InputError
 from lowlight_edge.fileio.png import read_png, write_png
 from lowlight_edge.fileio.workspace import engines_dir, export_dir, results_dir, work_dir
@@ -49,24 +50,6 @@ STAGES = 7
 # the demo's frames come from real cameras' colour responses the bundled model never trained on: SID's camera in
 # daylight and a Canon under incandescent light (raw/cameras.py), so the report shows what a real file gets
 DEMO_SHOTS = (("sony-ilce-7s", "D65"), ("canon-eos-r6", "A"))
-NOT_ON_ORT_CPU = {
-    "fp16": "ONNX Runtime has no fast FP16 CPU kernels (it emulates FP16 behind casts); FP16 speed is a GPU number",
-    "int8-tensorrt": "ONNX Runtime's CPU kernels want the cpu-target INT8 graph; this Q/DQ graph is for TensorRT and "
-                     "OpenVINO",
-}
-
-
-def times_variant(variant: str, backend: Backend) -> bool:
-    """Which ONNX variant each runtime is timed on (engines, where built, always are): ONNX Runtime's CPU kernels
-    want the cpu-target INT8 graph; OpenVINO runs both INT8 graphs (the tensorrt-target one only where the CPU
-    has INT8 dot products: see ov_runner.saturation_risk); FP16 speed is a GPU number."""
-    openvino = backend.runtime.startswith("OpenVINO")
-    return {"fp32": True,
-            "fp16": backend.device == "gpu",
-            "int8-cpu": backend.device == "cpu",
-            "int8-tensorrt": openvino or backend.name == "ort-tensorrt"}[variant]
-
-
 @dataclass
 class DemoJob:
     model: Path | None = None  # default: the bundled model
@@ -159,13 +142,19 @@ def enhance_and_score(checkpoint: Path, onnx_path: Path, frames, outdir: Path, t
 
 
 def drift_candidates(variants: Variants) -> list[tuple[Path, str]]:
-    """Every reduced-precision variant on its kind's default backend (ONNX Runtime simulates the Q/DQ graph
-    exactly), and again on every other CPU runtime installed here that is timed on it: drift is measured on what
-    actually runs. Engines on TensorRT."""
-    pairs = [(variants.onnx[v], default_backend("onnx").name) for v in ("fp16", "int8-tensorrt", "int8-cpu")]
-    pairs += [(variants.onnx[v], b.name) for b in BACKENDS for v in ("int8-tensorrt", "int8-cpu")
-              if b.kind == "onnx" and b.device == "cpu" and not b.default and times_variant(v, b)
-              and usable(b, variants.onnx[v]) is None]
+    """Every variant row but the FP32 reference on the ONNX default backend where it runs there (ONNX Runtime
+    simulates the Q/DQ graph exactly), and again on every other CPU runtime installed here that times it: drift is
+    measured on what actually runs. Engines on TensorRT."""
+    cpu_onnx = default_backend("onnx").name
+    pairs = []
+    for row in VARIANTS:
+        graph = variants.graph(row.name)
+        if graph is None or row.name == "fp32":
+            continue
+        if validated_on(row.name, cpu_onnx):
+            pairs.append((graph, cpu_onnx))
+        pairs += [(graph, b.name) for b in BACKENDS if b.kind == "onnx" and b.device == "cpu" and not b.default
+                  and timed_on(row.name, b.name) and usable(b, graph) is None]
     return pairs + [(engine, default_backend("engine").name) for engine in variants.engines.values()]
 
 
@@ -182,18 +171,18 @@ def validate_variants(variants: Variants, frames_dir: Path, grids_dir: Path, thr
 
 
 def demo_pairs(variants: Variants) -> list[tuple[Path, str]]:
-    """(model, backend) rows of the matrix: the checkpoint on every PyTorch backend, each ONNX variant on the
-    backends of the devices it is meant for, and every engine built."""
+    """(model, backend) rows of the matrix: the checkpoint on every PyTorch backend, each variant row's graph on the
+    backends that time it (one that cannot run here becomes a skipped row saying why), and every engine built."""
     pairs = [(variants.checkpoint, b.name) for b in BACKENDS if b.kind == "checkpoint"]
-    pairs += [(variants.onnx[v], b.name) for b in BACKENDS if b.kind == "onnx" for v in variants.onnx
-              if times_variant(v, b)]
+    pairs += [(variants.graph(row.name), b.name) for row in VARIANTS for b in BACKENDS
+              if b.kind == "onnx" and variants.graph(row.name) is not None and timed_on(row.name, b.name)]
     return pairs + [(engine, default_backend("engine").name) for engine in variants.engines.values()]
 
 
 def pipeline_pairs(variants: Variants) -> list[tuple[Path, str]]:
-    """Each pipeline graph on the ONNX runtimes its network variant is timed on."""
-    return [(variants.pipelines[v], b.name) for b in BACKENDS if b.kind == "onnx" for v in variants.pipelines
-            if times_variant(v, b)]
+    """Each pipeline graph on the ONNX runtimes its variant rows are timed on."""
+    return [(variants.pipelines[row.graph], b.name) for row in VARIANTS for b in BACKENDS
+            if b.kind == "onnx" and row.graph in variants.pipelines and timed_on(row.name, b.name)]
 
 
 def bench_variants(variants: Variants, full_raw: Path, job: DemoJob):
@@ -208,13 +197,17 @@ def bench_variants(variants: Variants, full_raw: Path, job: DemoJob):
                                   runner=RunnerOptions(threads=job.threads), raw=full_raw))
     cpu_onnx, engine_backend = default_backend("onnx").name, default_backend("engine").name
     # rows that would run here but measure nothing a CPU user deploys; their drift is validated
-    records += [skipped_record(onnx[variant], cpu_onnx, variant.split("-")[0], (1, 4, *shape), view, reason)
-                for variant, reason in NOT_ON_ORT_CPU.items() for shape in shapes for view in views]
+    records += [skipped_record(variants.graph(row.name), cpu_onnx, row.precision, (1, 4, *shape), view, row.why_slow)
+                for row in VARIANTS if row.runs.get(cpu_onnx) == VALID and variants.graph(row.name) is not None
+                for shape in shapes for view in views]
+    records += [skipped_record(f"{variants.checkpoint.stem}.{name}.onnx", cpu_onnx, get_variant(name).precision,
+                               (1, 4, *shape), view, f"not made: {reason}")
+                for name, reason in variants.skipped.items() for shape in shapes for view in views]
     if variants.engine_skip:
         stem = variants.checkpoint.stem
-        records += [skipped_record(f"{stem}.{p}.engine", engine_backend, p.split("-")[0], (1, 4, *shape), view,
+        records += [skipped_record(f"{stem}.{row.name}.engine", engine_backend, row.precision, (1, 4, *shape), view,
                                    variants.engine_skip)
-                    for p in ("fp32", "fp16", "int8-tensorrt") for shape in shapes for view in views]
+                    for row in graph_variants() if row.engine for shape in shapes for view in views]
     largest = max(shapes, key=lambda s: s[0] * s[1])
     if max(largest) > job.max_tile:  # the same model tiled, to show what tiling does to latency and memory
         overlap = max(16, min(64, job.max_tile // 4 // 16 * 16))

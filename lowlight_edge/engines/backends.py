@@ -53,11 +53,11 @@ def _onnxruntime(provider: str) -> Callable[[Path, RunnerOptions], Runner]:
     return make
 
 
-def _openvino(device: str) -> Callable[[Path, RunnerOptions], Runner]:
+def _openvino(device: str, inference_precision: str = "f32") -> Callable[[Path, RunnerOptions], Runner]:
     def make(path: Path, options: RunnerOptions) -> Runner:
         from lowlight_edge.engines.ov_runner import OpenVinoRunner
 
-        return OpenVinoRunner(path, device=device, threads=options.threads)
+        return OpenVinoRunner(path, device=device, threads=options.threads, inference_precision=inference_precision)
     return make
 
 
@@ -88,6 +88,9 @@ BACKENDS: tuple[Backend, ...] = (
             _onnxruntime("tensorrt"), lambda: probes.onnxruntime_provider("TensorrtExecutionProvider"), speed_rank=0),
     Backend("ov-cpu", "onnx", "cpu", "OpenVINO", "pip install openvino", _openvino("cpu"),
             lambda: probes.openvino_device("CPU"), speed_rank=3, suits=_openvino_suits("cpu")),
+    # a runtime setting, not a new graph: the float layers of any ONNX in BF16 on CPUs that compute it natively
+    Backend("ov-cpu-bf16", "onnx", "cpu", "OpenVINO BF16", "a CPU with AVX-512 BF16 or AMX, and pip install openvino",
+            _openvino("cpu", "bf16"), probes.openvino_bf16, speed_rank=3, suits=_openvino_suits("cpu")),
     Backend("ov-gpu", "onnx", "gpu", "OpenVINO GPU (Intel)", "pip install openvino, and Intel's GPU driver",
             _openvino("gpu"), lambda: probes.openvino_device("GPU"), speed_rank=2),
     Backend("ov-npu", "onnx", "npu", "OpenVINO NPU (Intel)", "pip install openvino, and Intel's NPU driver",

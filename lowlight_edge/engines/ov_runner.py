@@ -16,7 +16,7 @@ import numpy as np
 from lowlight_edge.deps import require
 from lowlight_edge.engines.base import Runner, TensorSpec
 from lowlight_edge.errors import BackendUnavailable, ModelError
-from lowlight_edge.machine.cpu import int8_dot_product
+from lowlight_edge.machine.cpu import bf16_native, int8_dot_product
 from lowlight_edge.onnxgraph.files import check_packed_input, validate_onnx_file
 from lowlight_edge.onnxgraph.metadata import PRECISION_KEY, input_convention_of, read_metadata
 from lowlight_edge.onnxgraph.pipeline_io import MOSAIC, PipelineFeed, PipelineSpec
@@ -32,7 +32,7 @@ class OpenVinoRunner(Runner):
         self.device = device
         self.threads = threads
         self.inference_precision = inference_precision
-        self.backend = f"ov-{device}"
+        self.backend = f"ov-{device}" + ("-bf16" if inference_precision == "bf16" else "")
         self._compiled: OrderedDict[tuple, object] = OrderedDict()  # input shape -> compiled model
         self._requests: dict[tuple, object] = {}  # input shape -> the infer request `infer` reuses
 
@@ -43,10 +43,10 @@ class OpenVinoRunner(Runner):
         self.pipeline = PipelineSpec.from_metadata(meta)
         if self.pipeline is None:
             check_packed_input(model_proto, self.path)  # refused before anything is compiled
-        reason = saturation_risk(meta, self.device)
+        reason = saturation_risk(meta, self.device) or self._precision_unavailable()
         if reason:
             raise BackendUnavailable(reason)
-        self.precision = meta.get(PRECISION_KEY, "fp32")
+        self.precision = runtime_precision(meta.get(PRECISION_KEY, "fp32"), self.inference_precision)
         self.input_convention = input_convention_of(meta)
         self.size_multiple = int(meta.get("lowlight_edge.size_multiple", 16))
         self.source_sha256 = meta.get("lowlight_edge.checkpoint_sha256")
@@ -60,6 +60,10 @@ class OpenVinoRunner(Runner):
         except Exception as exc:  # OpenVINO raises RuntimeError subclasses of its own
             raise ModelError(f"OpenVINO cannot read {self.path}: {_first_line(exc)}") from exc
         self._ov = ov
+
+    def _precision_unavailable(self) -> str | None:
+        """BF16 on a CPU that does not compute it natively would be OpenVINO's emulation: refused, never silent."""
+        return bf16_native() if self.inference_precision == "bf16" and self.device == "cpu" else None
 
     def deactivate(self) -> None:
         self._compiled.clear()
@@ -153,6 +157,18 @@ def saturation_risk(meta: dict[str, str], device: str) -> str | None:
         return ("this CPU has no INT8 dot-product instructions (VNNI), so OpenVINO's INT8 kernels saturate this "
                 "graph's 8-bit weights; quantize with --weight-bits 7 for OpenVINO here, or run it on ort-cpu")
     return None
+
+
+def runtime_precision(graph_precision: str, inference_precision: str) -> str:
+    """What a model computes in under this setting, as drift budgets and reports name it: the graph's precision,
+    its float layers in BF16 marked ("bf16" for an FP32 graph, "int8-bf16" for an INT8 one).
+
+    >>> runtime_precision("fp32", "bf16"), runtime_precision("int8", "bf16"), runtime_precision("int8", "f32")
+    ('bf16', 'int8-bf16', 'int8')
+    """
+    if inference_precision != "bf16":
+        return graph_precision
+    return "bf16" if graph_precision in ("fp32", "fp16") else f"{graph_precision}-bf16"
 
 
 def _shape_key(x: np.ndarray | PipelineFeed) -> tuple:

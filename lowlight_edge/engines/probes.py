@@ -7,6 +7,7 @@ anyway still says why it cannot run, with its install hint, when its runner is a
 from functools import cache
 
 from lowlight_edge.deps import available
+from lowlight_edge.machine.cpu import bf16_native
 
 
 @cache
@@ -40,3 +41,8 @@ def openvino_device(device: str) -> str | None:
 @cache
 def tensorrt() -> str | None:
     return None if available("tensorrt") else "TensorRT is not installed"
+
+
+def openvino_bf16() -> str | None:
+    """OpenVINO's CPU with BF16 inference precision: only where the CPU computes BF16 (never emulated)."""
+    return openvino_device("CPU") or bf16_native()

@@ -14,12 +14,13 @@ from pathlib import Path
 import numpy as np
 
 from lowlight_edge.engines.frame import frame_pixels
+from lowlight_edge.engines.variants import default_budgets
 from lowlight_edge.errors import InputError, ModelError, OutsideProfile
 from lowlight_edge.metrics.catalog import DRIFT, GROUND_TRUTH, MEASURES, REFERENCE, measures_against
 from lowlight_edge.metrics.grid import write_grid
 from lowlight_edge.raw.enhance import enhance_packed
 
-DEFAULT_BUDGETS = {"fp32": 0.002, "fp16": 0.002, "int8": 0.01}
+DEFAULT_BUDGETS = default_budgets()  # by precision, from the variant table: fp32, fp16, bf16 0.002; int8 0.01
 
 
 def parse_budgets(values: list[str] | None) -> dict[str, float]:

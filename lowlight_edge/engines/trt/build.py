@@ -20,6 +20,7 @@ from lowlight_edge.engines.trt.meta import HW_AMPERE_PLUS, HW_NONE, EngineMeta, 
 from lowlight_edge.engines.trt.profiles import Profile
 from lowlight_edge.engines.trt.trtexec import trtexec_command
 from lowlight_edge.engines.trt.versions import DLA_STRONGLY_TYPED_FROM, import_tensorrt, parse_version, trt_logger
+from lowlight_edge.engines.variants import tf32_for
 from lowlight_edge.errors import ExportError, InputError, ModelError
 from lowlight_edge.fileio.atomic import atomic_output, check_writable, write_bytes
 from lowlight_edge.fileio.hashing import sha256_file
@@ -65,7 +66,7 @@ def build_engine(onnx_path: Path, engine_path: Path, options: BuildOptions, forc
     pipeline = spec is not None
     input_name = MOSAIC if pipeline else model.graph.input[0].name  # the one input with a dynamic shape
     precision = _precision(model)
-    tf32 = options.tf32 if options.tf32 is not None else precision != "fp32"
+    tf32 = options.tf32 if options.tf32 is not None else tf32_for(precision)  # the variant table's rule
     # logged first: usable where only trtexec is installed
     log("equivalent trtexec command:\n  " + trtexec_command(
         onnx_path, engine_path, input_name, options.profile, options.workspace_mib, options.timing_cache,
