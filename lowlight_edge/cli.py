@@ -24,6 +24,7 @@ from lowlight_edge.commands import (
     report,
     synth,
     train,
+    tune,
     validate,
     weights,
 )
@@ -32,7 +33,7 @@ from lowlight_edge.errors import LowlightError
 from lowlight_edge.version import __version__
 
 COMMANDS = [init, export, quantize, pipeline, check, build, bench, enhance, inspect, synth, train, card, weights, metrics,
-            validate, report, demo]
+            validate, tune, report, demo]
 PROG = "lowlight-edge"
 INTERNAL_ERROR = 3  # exit code of an unexpected exception: a bug, told apart from bad input (2) and the machine (1)
 

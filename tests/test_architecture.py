@@ -24,10 +24,11 @@ LAYERS = {
     "quantize": 7,
     "export": 8, "bench": 8,
     "train": 9,
-    "demo": 10,
-    "commands": 11,
-    "cli": 12,
-    "__main__": 13, "__init__": 13,
+    "tune": 10,
+    "demo": 11,
+    "commands": 12,
+    "cli": 13,
+    "__main__": 14, "__init__": 14,
 }
 # modules that need torch at import time (the model's layers, LPIPS's network); everything else must not
 TORCH_MODULES = {"lowlight_edge.model.generator", "lowlight_edge.model.attention", "lowlight_edge.model.blocks",

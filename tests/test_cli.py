@@ -8,7 +8,7 @@ import pytest
 from lowlight_edge.cli import build_parser, main
 
 COMMANDS = ["init", "export", "quantize", "check", "build", "bench", "enhance", "inspect", "synth", "train", "weights",
-            "metrics", "validate", "report", "demo"]
+            "metrics", "validate", "tune", "report", "demo"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)

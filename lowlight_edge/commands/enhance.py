@@ -22,7 +22,9 @@ def register(subparsers) -> None:
     )
     p.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="RAW files or folders of RAW files")
     p.add_argument("-o", "--output", type=Path, required=True, metavar="OUTDIR", help="folder for the PNG files")
-    p.add_argument("--model", type=Path, default=None, help="checkpoint, ONNX or engine (default: the bundled model)")
+    p.add_argument("--model", type=Path, default=None,
+                   help="checkpoint, ONNX or engine, or a tune result (tune.json: its chosen file on its chosen "
+                   "backend); default: the bundled model")
     add_backend(p, default="the fastest runtime installed here for the model's file type")
     p.add_argument("--ratio", type=float, default=None, help="amplification ratio (e.g. 100, 250, 300)")
     p.add_argument("--reference-exposure", type=float, default=None, metavar="SECONDS",
@@ -46,8 +48,15 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from lowlight_edge.engines.enhance import enhance
 
+    model, backend = args.model, args.backend
+    if model is not None and model.suffix.lower() == ".json":
+        from lowlight_edge.tune.result import read_choice
+
+        model, chosen = read_choice(model)
+        backend = backend or chosen  # a backend named on the command line still wins
+        say(f"tune result {args.model}: {model} on {backend}")
     with LazyBar(min_total=2, desc="enhance", unit="file") as bar:
-        results = enhance(args.inputs, args.output, args.model, args.backend, runner_options_from(args), args.ratio,
+        results = enhance(args.inputs, args.output, model, backend, runner_options_from(args), args.ratio,
                           args.reference_exposure, args.bits, args.force, png_level=args.png_level,
                           keep_sensor_orientation=args.keep_sensor_orientation, allow_bad_colour=args.allow_bad_colour,
                           on_file=lambda r, total: (_report(r), bar.update(total=total)), log=say)

@@ -26,7 +26,6 @@ from lowlight_edge.bench.records import skipped_record
 from lowlight_edge.bench.shapes import DEFAULT_SHAPES, SONY_RAW_SIZE
 from lowlight_edge.bench.suite import BenchPlan, annotate, run_plan
 from lowlight_edge.demo.report import verdict, write_outputs
-from lowlight_edge.demo.variants import Variants, build_engines, make_onnx_variants, wrap_pipelines
 from lowlight_edge.engines.backends import BACKENDS, default_backend, usable
 from lowlight_edge.engines.options import RunnerOptions
 from lowlight_edge.engines.select import open_runner
@@ -44,6 +43,7 @@ from lowlight_edge.raw.reader import read_raw
 from lowlight_edge.raw.scenes import HELD_OUT_IMAGES, load_image
 from lowlight_edge.raw.synth_frames import write_frames
 from lowlight_edge.train.evaluate import scores
+from lowlight_edge.tune.variants import Variants, build_engines, make_onnx_variants, wrap_pipelines
 from lowlight_edge.weights import default_model
 
 STAGES = 7

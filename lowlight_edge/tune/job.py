@@ -1,0 +1,198 @@
+"""`tune`: the fastest variant within the drift budget on this machine, chosen by measurement.
+
+Every row of the variant table (engines/variants.py) that this machine can run is made (graphs by their makers,
+INT8 held to the budget by the fallback, engines where TensorRT exists), validated against the FP32 model on
+held-out frames (photographs and cameras that neither calibrated nor chose the fallback layers), and timed at the
+deployment shape (and end to end from a RAW file when given, pipeline graphs included). The choice is the fastest
+row whose drift is within the budget less a margin (TUNE_MARGIN): the choice must still hold on frames it never
+saw. Rows that cannot run here stay in the table with the reason; rows that lost say why.
+
+Example::
+
+    result = run_tune(TuneJob(budget=0.01, shape=(512, 512)))
+    result.choice.model, result.choice.backend
+"""
+
+import math
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from tqdm import tqdm
+
+from lowlight_edge.bench.latency import Protocol
+from lowlight_edge.bench.shapes import SONY_FULL_FRAME
+from lowlight_edge.bench.suite import BenchPlan, run_plan
+from lowlight_edge.engines.backends import default_backend, get_backend, usable
+from lowlight_edge.engines.options import RunnerOptions
+from lowlight_edge.engines.select import open_runner
+from lowlight_edge.engines.variants import FAST, VARIANTS
+from lowlight_edge.errors import InputError
+from lowlight_edge.fileio.workspace import engines_dir, export_dir, work_dir
+from lowlight_edge.metrics.drift import run_drift
+from lowlight_edge.metrics.lpips_backend import load_lpips
+from lowlight_edge.metrics.validate import frame_source
+from lowlight_edge.tune.variants import Variants, build_engines, make_onnx_variants, wrap_pipelines
+from lowlight_edge.weights import default_model
+
+# a row is eligible when its drift on the tune frames is within this share of the budget, so that the choice holds
+# on frames it never saw (the fallback aims at 0.6 of the budget on its selection frames for the same reason)
+TUNE_MARGIN = 0.8
+
+
+@dataclass
+class TuneJob:
+    model: Path | None = None  # checkpoint; default: the bundled model
+    budget: float = 0.01  # mean LPIPS drift against FP32
+    shape: tuple[int, int] = SONY_FULL_FRAME  # packed shape the latency is measured at
+    raw: Path | None = None  # also time end to end from this RAW file (pipeline graphs too)
+    workdir: Path = field(default_factory=work_dir)
+    frames: int = 4  # held-out frames the drift is validated on
+    calib_count: int = 16
+    calib_shape: tuple[int, int] = (256, 256)
+    runs: int = 3
+    threads: int | None = None
+
+
+@dataclass
+class Candidate:
+    variant: str
+    backend: str
+    model: Path
+    precision: str = ""
+    drift: float | None = None
+    ms: float | None = None  # median, at the shape (or end to end from the RAW file)
+    skipped: str | None = None  # why it cannot run here
+    verdict: str = ""  # "chosen", or why it lost
+
+    def row(self) -> dict:
+        model = Path(self.model).resolve() if Path(self.model).exists() else self.model
+        return {"variant": self.variant, "backend": self.backend, "model": str(model), "precision": self.precision,
+                "lpips_drift": self.drift, "median_ms": self.ms, "skipped": self.skipped, "verdict": self.verdict}
+
+
+@dataclass
+class TuneResult:
+    budget: float
+    shape: tuple[int, int]
+    raw: Path | None
+    candidates: list[Candidate]
+    choice: Candidate | None
+    closest: Candidate | None  # when nothing meets the budget: the row of least drift
+
+
+def run_tune(job: TuneJob, log: Callable[[str], None] = lambda _m: None) -> TuneResult:
+    if not 0 < job.budget < 1 or job.frames < 1 or job.runs < 1:
+        raise InputError("--budget must be in (0, 1), --frames and --runs >= 1")
+    if job.shape[0] % 16 or job.shape[1] % 16:
+        raise InputError(f"--shape {job.shape[0]}x{job.shape[1]} is not a multiple of 16 (the network pools 4 times)")
+    checkpoint = Path(job.model or default_model())
+    root = Path(job.workdir)
+    log(f"[1/4] every variant of {checkpoint.name} (INT8 held to LPIPS {job.budget})")
+    variants = make_onnx_variants(checkpoint, export_dir("tune", root=root), f"synthetic:{job.calib_count}",
+                                  job.calib_shape, job.calib_count, job.budget, log)
+    if job.raw is not None:
+        wrap_pipelines(variants, export_dir("tune", root=root), log)
+    build_engines(variants, engines_dir("tune", root=root), [job.shape], log)
+    candidates = _candidates(variants, job.raw is not None)
+    log(f"[2/4] drift of {sum(c.skipped is None for c in candidates)} runnable rows on {job.frames} held-out frames")
+    _validate(variants, candidates, job)
+    log("[3/4] latency of the rows within the budget")
+    _time(candidates, job)
+    log("[4/4] choice")
+    return _choose(candidates, job)
+
+
+def _candidates(variants: Variants, with_pipelines: bool) -> list[Candidate]:
+    """Every (variant row, backend that times it) of the table, with why it cannot run here where it cannot."""
+    out = []
+    for row in VARIANTS:
+        graph = variants.graph(row.name)
+        for name, how in row.runs.items():
+            backend = get_backend(name)
+            if how != FAST or backend.kind != "onnx":
+                continue
+            if graph is None:
+                out.append(Candidate(row.name, name, Path(f"{variants.checkpoint.stem}.{row.graph}.onnx"), row.precision,
+                                     skipped=f"not made: {variants.skipped.get(row.graph, 'its maker failed')}"))
+                continue
+            models = [graph] + ([variants.pipelines[row.graph]] if with_pipelines and row.graph in variants.pipelines
+                                else [])
+            for model in models:
+                out.append(Candidate(row.name, name, model, row.precision, skipped=usable(backend, model)))
+        if row.engine and row.name in variants.engines:
+            out.append(Candidate(row.name, default_backend("engine").name, variants.engines[row.name], row.precision))
+        elif row.engine:
+            engine = Path(f"{variants.checkpoint.stem}.{row.name}.engine")
+            why = f"not made: {variants.skipped[row.graph]}" if graph is None else variants.engine_skip or "not built"
+            out.append(Candidate(row.name, default_backend("engine").name, engine, row.precision, skipped=why))
+    return out
+
+
+def _validate(variants: Variants, candidates: list[Candidate], job: TuneJob) -> None:
+    """Drift against the FP32 ONNX on held-out frames; the FP32 ONNX on ONNX Runtime is the reference (drift 0)."""
+    reference_path, reference_backend = variants.onnx["fp32"], default_backend("onnx").name
+    runnable = [c for c in candidates if c.skipped is None]
+    with ExitStack() as stack:
+        reference = stack.enter_context(open_runner(reference_path, reference_backend, threads=job.threads))
+        others = [c for c in runnable if (c.model, c.backend) != (reference_path, reference_backend)]
+        runners = [stack.enter_context(open_runner(c.model, c.backend, threads=job.threads)) for c in others]
+        samples, count = frame_source(synthetic=job.frames, convention=reference.input_convention)
+        budgets = {c.precision: job.budget for c in candidates} | {reference.precision: job.budget}
+        with tqdm(total=count, desc="tune: drift", unit="image", leave=False) as bar:
+            summaries, _ = run_drift(reference, runners, samples, load_lpips(), budgets, on_image=bar.update)
+    for candidate, summary in zip(others, summaries[1:]):
+        drift = summary.aggregate()["lpips_drift"]["mean"]
+        candidate.drift = drift if summary.non_finite == 0 else math.inf
+        if summary.skipped:
+            candidate.skipped = f"{summary.skipped} of the frames outside the shapes it was built for"
+    for candidate in runnable:
+        if (candidate.model, candidate.backend) == (reference_path, reference_backend):
+            candidate.drift = 0.0
+
+
+def _within(candidate: Candidate, job: TuneJob) -> bool:
+    return candidate.skipped is None and candidate.drift is not None and candidate.drift <= job.budget * TUNE_MARGIN
+
+
+def _time(candidates: list[Candidate], job: TuneJob) -> None:
+    """Median latency of each row within the budget: the model view at the shape, or end to end from the RAW file."""
+    timed = [c for c in candidates if _within(c, job)]
+    if not timed:
+        return
+    networks = [c for c in timed if ".pipeline." not in c.model.name]
+    pipelines = [c for c in timed if ".pipeline." in c.model.name]
+    protocol, options = Protocol(warmup=1, runs=job.runs), RunnerOptions(threads=job.threads)
+    records = run_plan(BenchPlan(models=[], shapes=[] if job.raw else [job.shape], views=("model",), raw=job.raw,
+                                 pairs=[(c.model, c.backend) for c in networks], protocol=protocol, runner=options))
+    if pipelines:
+        records += run_plan(BenchPlan(models=[], shapes=[], views=(), raw=job.raw, protocol=protocol, runner=options,
+                                      pairs=[(c.model, c.backend) for c in pipelines]))
+    wanted = "end-to-end" if job.raw else "model"
+    by_pair = {(Path(r.model), r.backend): r for r in records if r.mode == wanted}
+    for candidate in timed:
+        record = by_pair.get((Path(candidate.model), candidate.backend))
+        if record is None or not record.ran:
+            candidate.skipped = record.skipped if record is not None else "not timed"
+        else:
+            candidate.ms = record.stats["median_ms"]
+
+
+def _choose(candidates: list[Candidate], job: TuneJob) -> TuneResult:
+    limit = job.budget * TUNE_MARGIN
+    eligible = sorted((c for c in candidates if _within(c, job) and c.ms is not None), key=lambda c: c.ms)
+    choice = eligible[0] if eligible else None
+    for candidate in candidates:
+        if candidate is choice:
+            candidate.verdict = "chosen"
+        elif candidate.skipped:
+            candidate.verdict = f"cannot run here: {candidate.skipped}"
+        elif candidate.drift is None or candidate.drift > limit:
+            drift = "non-finite output" if candidate.drift == math.inf else f"drift {candidate.drift:.4f}"
+            candidate.verdict = f"over the budget: {drift} > {limit:.4g} ({TUNE_MARGIN:g} x {job.budget})"
+        elif choice is not None and candidate.ms is not None:
+            candidate.verdict = f"slower: {candidate.ms:.1f} ms vs {choice.ms:.1f} ms ({candidate.ms / choice.ms:.2f}x)"
+    validated = [c for c in candidates if c.drift is not None and c.skipped is None]
+    closest = None if choice is not None else min(validated, key=lambda c: c.drift, default=None)
+    return TuneResult(job.budget, job.shape, job.raw, candidates, choice, closest)
