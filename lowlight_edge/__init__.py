@@ -39,7 +39,7 @@ _API = {
     "Protocol": "lowlight_edge.bench.latency",
     "validate": "lowlight_edge.metrics.validate",
     "compare_images": "lowlight_edge.metrics.compare",
-    "enhance": "lowlight_edge.engines.enhance",
+    "enhance": "lowlight_edge.engines.enhance_files",
     "train_generator": "lowlight_edge.train.job",
     "TrainJob": "lowlight_edge.train.job",
     "card_for_checkpoint": "lowlight_edge.train.card",

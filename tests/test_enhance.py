@@ -6,7 +6,7 @@ import pytest
 from lowlight_edge.cli import main
 from lowlight_edge.errors import InputError, ModelError
 from lowlight_edge.fileio.png import read_png
-from lowlight_edge.raw.enhance import enhance_packed
+from lowlight_edge.raw.padded_inference import enhance_packed
 from lowlight_edge.raw.synth_frames import write_frames
 
 

@@ -22,8 +22,8 @@ from lowlight_edge.onnxgraph.pipeline_io import INPUT_NAMES, NEUTRAL_INPUT_NAMES
 from lowlight_edge.raw.camera_response import camera_response
 from lowlight_edge.raw.cameras import camera
 from lowlight_edge.raw.dng import write_dng
-from lowlight_edge.raw.enhance import enhance_packed
 from lowlight_edge.raw.pack import pack_bayer
+from lowlight_edge.raw.padded_inference import enhance_packed
 from lowlight_edge.raw.reader import read_raw
 
 SHOT = ("nikon-d850", "A")  # incandescent light on a camera far from sRGB: a conversion that shows

@@ -18,8 +18,8 @@ from lowlight_edge.fileio.png import to_integer
 from lowlight_edge.onnxgraph.metadata import read_metadata
 from lowlight_edge.onnxgraph.pipeline_io import PIPELINE_KEY, TARGETS, PipelineSpec, pipeline_feed
 from lowlight_edge.raw.cfa import PHASES
-from lowlight_edge.raw.enhance import enhance_packed
 from lowlight_edge.raw.pack import pack_bayer
+from lowlight_edge.raw.padded_inference import enhance_packed
 
 BLACK = (512.0, 506.0, 519.0, 509.0)  # unequal per packed channel
 WHITE, RATIO = 16383.0, 80.0

@@ -20,7 +20,7 @@ from lowlight_edge.model.checkpoint import load_generator
 from lowlight_edge.raw.camera_response import camera_response
 from lowlight_edge.raw.cameras import HELD_OUT_CAMERAS, camera
 from lowlight_edge.raw.colour import ColourConversion
-from lowlight_edge.raw.enhance import enhance_packed
+from lowlight_edge.raw.padded_inference import enhance_packed
 from lowlight_edge.raw.reader import read_raw
 from lowlight_edge.raw.scenes import HELD_OUT_IMAGES, load_image
 from lowlight_edge.train.evaluate import (

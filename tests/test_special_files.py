@@ -99,7 +99,7 @@ def test_a_link_leading_out_of_a_scanned_folder_is_refused_in_one_line(tmp_path,
 
 
 def test_links_inside_a_scanned_folder_and_links_named_directly_are_followed(tmp_path):
-    from lowlight_edge.engines.enhance import collect_inputs
+    from lowlight_edge.engines.enhance_files import collect_inputs
 
     folder = tmp_path / "scanned"
     folder.mkdir()

@@ -15,10 +15,10 @@ import pytest
 import trt_bindings
 from trt_standin import ApiError, HostCuda, StandInModule
 
+from lowlight_edge.engines.select import open_runner
 from lowlight_edge.engines.trt import build as trt_build
 from lowlight_edge.engines.trt import runner as trt_runner
 from lowlight_edge.engines.trt.build import BuildOptions, build_engine
-from lowlight_edge.engines.select import open_runner
 from lowlight_edge.engines.trt.profiles import Profile
 from lowlight_edge.errors import InputError
 from lowlight_edge.onnxgraph.pipeline_io import pipeline_feed

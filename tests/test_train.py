@@ -9,8 +9,8 @@ from lowlight_edge.model.checkpoint import load_generator
 from lowlight_edge.model.config import GeneratorConfig
 from lowlight_edge.raw.pairs import make_pair
 from lowlight_edge.raw.scenes import HELD_OUT_IMAGES, TRAIN_IMAGES
-from lowlight_edge.train.gan import TrainConfig, train_gan
 from lowlight_edge.train.evaluate import CARD_RESPONSES
+from lowlight_edge.train.gan import TrainConfig, train_gan
 from lowlight_edge.train.synthetic import synthetic_factory
 
 

@@ -7,7 +7,7 @@
 
 from pathlib import Path
 
-from lowlight_edge.bench.pipeline import STAGES
+from lowlight_edge.bench.end_to_end import STAGES
 from lowlight_edge.bench.records import TARGET_S, BenchRecord
 from lowlight_edge.deps import require
 from lowlight_edge.fileio.atomic import atomic_output

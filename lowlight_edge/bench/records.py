@@ -37,7 +37,7 @@ class BenchRecord:
     meets_target: bool | None = None
     notes: list[str] = field(default_factory=list)
     mode: str = "model"  # one of VIEWS
-    stages: dict[str, dict] | None = None  # end-to-end: per-stage summaries (bench.pipeline.STAGES)
+    stages: dict[str, dict] | None = None  # end-to-end: per-stage summaries (bench.end_to_end.STAGES)
     flops: float | None = None  # Conv/ConvTranspose FLOPs of one call at this shape
     gflops_per_s: float | None = None
     timer: str = "host"  # "host" (perf_counter around the call) or "cuda-events" (GPU time)

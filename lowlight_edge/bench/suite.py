@@ -10,11 +10,11 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from lowlight_edge.bench.end_to_end import end_to_end
 from lowlight_edge.bench.flops import conv_flops
 from lowlight_edge.bench.inputs import input_shape, runner_input
 from lowlight_edge.bench.latency import Protocol, measure
 from lowlight_edge.bench.memory import peak_memory
-from lowlight_edge.bench.pipeline import end_to_end
 from lowlight_edge.bench.records import BenchRecord, attach_speedups, skipped_record
 from lowlight_edge.bench.stats import summarize
 from lowlight_edge.engines.backends import backends_for, model_kind

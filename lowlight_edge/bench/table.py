@@ -6,7 +6,7 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from lowlight_edge.bench.pipeline import STAGES, pre_post_share
+from lowlight_edge.bench.end_to_end import STAGES, pre_post_share
 from lowlight_edge.bench.records import TARGET_S, BenchRecord
 from lowlight_edge.engines.backends import reference_backend
 

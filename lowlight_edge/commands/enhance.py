@@ -46,7 +46,7 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lowlight_edge.engines.enhance import enhance
+    from lowlight_edge.engines.enhance_files import enhance
 
     model, backend = args.model, args.backend
     if model is not None and model.suffix.lower() == ".json":

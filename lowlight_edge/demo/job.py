@@ -37,8 +37,8 @@ from lowlight_edge.machine import environment
 from lowlight_edge.metrics.drift import DEFAULT_BUDGETS, run_drift
 from lowlight_edge.metrics.lpips_backend import load_lpips
 from lowlight_edge.raw.datasets import folder_samples, raw_files_in
-from lowlight_edge.raw.enhance import enhance_packed
 from lowlight_edge.raw.naive import naive_render
+from lowlight_edge.raw.padded_inference import enhance_packed
 from lowlight_edge.raw.reader import read_raw
 from lowlight_edge.raw.scenes import HELD_OUT_IMAGES, load_image
 from lowlight_edge.raw.synth_frames import write_frames

@@ -13,7 +13,7 @@ from lowlight_edge.engines.base import Runner
 from lowlight_edge.errors import InputError
 from lowlight_edge.fileio.png import to_integer
 from lowlight_edge.onnxgraph.pipeline_io import PipelineFeed, pipeline_feed
-from lowlight_edge.raw.enhance import enhance_packed
+from lowlight_edge.raw.padded_inference import enhance_packed
 from lowlight_edge.raw.reader import RawFrame
 
 

@@ -29,8 +29,8 @@ from lowlight_edge.onnxgraph.pipeline_io import pipeline_feed
 from lowlight_edge.raw.camera_response import camera_response
 from lowlight_edge.raw.cameras import camera
 from lowlight_edge.raw.cfa import PHASES
-from lowlight_edge.raw.enhance import enhance_packed
 from lowlight_edge.raw.pack import pack_bayer
+from lowlight_edge.raw.padded_inference import enhance_packed
 
 GATE_LSB = 1  # the most any pixel may differ from the host path (FP32 order of operations is the same in both)
 GATE_BLACK = (512.0, 508.0, 515.0, 511.0)  # per packed channel, deliberately unequal

@@ -1,6 +1,6 @@
 """Wrap a network graph into a pipeline graph: Bayer mosaic in, 8- or 16-bit sRGB pixels out.
 
-The nodes around the network do in the graph what the host path does in numpy (raw/pack.py, raw/enhance.py,
+The nodes around the network do in the graph what the host path does in numpy (raw/pack.py, raw/padded_inference.py,
 fileio/png.py `to_integer`), in the same FP32 order of operations so that both give the same pixels:
 
   mosaic bytes -> FP32 -> the four cell positions' byte pairs -> values lo + 256 * hi (exact) -> R, G1, B, G2 order

@@ -18,7 +18,7 @@ from lowlight_edge.engines.variants import default_budgets
 from lowlight_edge.errors import InputError, ModelError, OutsideProfile
 from lowlight_edge.metrics.catalog import DRIFT, GROUND_TRUTH, MEASURES, REFERENCE, measures_against
 from lowlight_edge.metrics.grid import write_grid
-from lowlight_edge.raw.enhance import enhance_packed
+from lowlight_edge.raw.padded_inference import enhance_packed
 
 DEFAULT_BUDGETS = default_budgets()  # by precision, from the variant table: fp32, fp16, bf16 0.002; int8 0.01
 

@@ -28,7 +28,7 @@ from lowlight_edge.onnxgraph.metadata import input_convention_of, read_metadata
 from lowlight_edge.quantize.int8 import Int8Options, Int8Report, cache_key, int8_from_onnx
 from lowlight_edge.raw.cameras import TRAIN_CAMERAS, camera_shots
 from lowlight_edge.raw.datasets import synthetic_samples
-from lowlight_edge.raw.enhance import enhance_packed
+from lowlight_edge.raw.padded_inference import enhance_packed
 from lowlight_edge.raw.scenes import SELECTION_IMAGES
 from lowlight_edge.raw.synth_frames import IDENTITY_SHOT
 

@@ -18,8 +18,8 @@ from lowlight_edge.metrics.quality import psnr, ssim
 from lowlight_edge.raw.camera_response import camera_response
 from lowlight_edge.raw.cameras import HELD_OUT_CAMERAS, HELD_OUT_LIGHTS, camera
 from lowlight_edge.raw.dng import write_dng
-from lowlight_edge.raw.enhance import enhance_packed
 from lowlight_edge.raw.naive import naive_render
+from lowlight_edge.raw.padded_inference import enhance_packed
 from lowlight_edge.raw.reader import read_raw
 from lowlight_edge.raw.scenes import HELD_OUT_IMAGES, load_image
 from lowlight_edge.raw.sensor import SensorModel, simulate_short_exposure
