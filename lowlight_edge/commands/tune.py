@@ -15,8 +15,8 @@ def register(subparsers) -> None:
         description="Make every variant of the variant table this machine can run (FP32, FP16, BF16 where the CPU "
         "computes it, INT8 for TensorRT over FP16, its 7-bit weights form, INT8 for the CPU; TensorRT engines where "
         "TensorRT and a GPU exist), validate each against the FP32 model on held-out frames, time each at --shape "
-        "(or end to end from --raw, pipeline graphs included), and choose the fastest whose LPIPS drift is within "
-        "0.8 x the budget (a margin, so the choice holds on frames it never saw). Writes tune.json (the choice, "
+        "(or end to end from --raw, pipeline graphs included), and choose the fastest whose mean LPIPS drift plus "
+        "two standard errors over the frames is within the budget (so the choice holds on frames it never saw). Writes tune.json (the choice, "
         "every row and why it lost; `enhance --model tune.json` runs the choice) and tune.md. Exit 1 when no "
         "variant meets the budget (the closest is named).",
     )
@@ -27,7 +27,8 @@ def register(subparsers) -> None:
                    help="packed shape the latency is measured at (default the Sony full frame 1424x2128)")
     p.add_argument("--raw", type=Path, default=None, metavar="FILE",
                    help="time end to end from this RAW file instead (read, pack, infer, post-process)")
-    p.add_argument("--frames", type=int, default=4, metavar="N", help="held-out frames the drift is validated on")
+    p.add_argument("--frames", type=int, default=8, metavar="N",
+                   help="held-out frames the drift is validated on (default 8; more frames, a tighter bound)")
     p.add_argument("--runs", type=int, default=3, help="timed runs per row (default 3)")
     p.add_argument("--workdir", type=Path, default=None,
                    help="models go to WORKDIR/export/tune, engines to WORKDIR/engines/<host>/tune (default work)")

@@ -11,7 +11,13 @@ from lowlight_edge.engines.base import Runner, TensorSpec
 from lowlight_edge.errors import BackendUnavailable, InputError, ModelError
 from lowlight_edge.onnxgraph.files import validate_onnx_file, with_weights_in_memory
 from lowlight_edge.onnxgraph.graph import expose_all_outputs
-from lowlight_edge.onnxgraph.metadata import input_convention_of, read_metadata
+from lowlight_edge.onnxgraph.metadata import (
+    CHECKPOINT_SHA256_KEY,
+    PRECISION_KEY,
+    SIZE_MULTIPLE_KEY,
+    input_convention_of,
+    read_metadata,
+)
 from lowlight_edge.onnxgraph.pipeline_io import PipelineFeed, PipelineSpec
 
 PROVIDERS = {
@@ -62,13 +68,13 @@ class OrtRunner(Runner):
         self._input_name = first.name
         self._input_fp16 = first.type == "tensor(float16)"  # a model converted with FP16 I/O (--fp16-io)
         meta = self._session.get_modelmeta().custom_metadata_map
-        self.size_multiple = int(meta.get("lowlight_edge.size_multiple", 16))
-        self.precision = meta.get("lowlight_edge.precision", "fp32")
+        self.size_multiple = int(meta.get(SIZE_MULTIPLE_KEY, 16))
+        self.precision = meta.get(PRECISION_KEY, "fp32")
         self.input_convention = input_convention_of(meta)
         if self.pipeline is not None and self.pipeline.convention != self.input_convention:
             raise ModelError(f"{self.path}: its pipeline takes {self.pipeline.convention} input but its network "
                              f"{self.input_convention}: the metadata contradicts itself")
-        self.source_sha256 = meta.get("lowlight_edge.checkpoint_sha256")
+        self.source_sha256 = meta.get(CHECKPOINT_SHA256_KEY)
 
     def deactivate(self) -> None:
         self._session = None

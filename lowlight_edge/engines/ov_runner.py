@@ -18,7 +18,15 @@ from lowlight_edge.engines.base import Runner, TensorSpec
 from lowlight_edge.errors import BackendUnavailable, ModelError
 from lowlight_edge.machine.cpu import bf16_native, int8_dot_product
 from lowlight_edge.onnxgraph.files import check_packed_input, validate_onnx_file
-from lowlight_edge.onnxgraph.metadata import PRECISION_KEY, input_convention_of, read_metadata
+from lowlight_edge.onnxgraph.metadata import (
+    CHECKPOINT_SHA256_KEY,
+    INT8_TARGET_KEY,
+    INT8_WEIGHT_BITS_KEY,
+    PRECISION_KEY,
+    SIZE_MULTIPLE_KEY,
+    input_convention_of,
+    read_metadata,
+)
 from lowlight_edge.onnxgraph.pipeline_io import MOSAIC, PipelineFeed, PipelineSpec
 
 DEVICES = {"cpu": "CPU", "gpu": "GPU", "npu": "NPU"}
@@ -48,8 +56,8 @@ class OpenVinoRunner(Runner):
             raise BackendUnavailable(reason)
         self.precision = runtime_precision(meta.get(PRECISION_KEY, "fp32"), self.inference_precision)
         self.input_convention = input_convention_of(meta)
-        self.size_multiple = int(meta.get("lowlight_edge.size_multiple", 16))
-        self.source_sha256 = meta.get("lowlight_edge.checkpoint_sha256")
+        self.size_multiple = int(meta.get(SIZE_MULTIPLE_KEY, 16))
+        self.source_sha256 = meta.get(CHECKPOINT_SHA256_KEY)
         self._core = ov.Core()
         target = DEVICES[self.device]
         if not any(d.split(".")[0] == target for d in self._core.available_devices):
@@ -153,7 +161,7 @@ def saturation_risk(meta: dict[str, str], device: str) -> str | None:
     """
     if device != "cpu" or meta.get(PRECISION_KEY) != "int8" or int8_dot_product():
         return None
-    if meta.get("lowlight_edge.int8_target") == "tensorrt" and meta.get("lowlight_edge.int8_weight_bits", "8") == "8":
+    if meta.get(INT8_TARGET_KEY) == "tensorrt" and meta.get(INT8_WEIGHT_BITS_KEY, "8") == "8":
         return ("this CPU has no INT8 dot-product instructions (VNNI), so OpenVINO's INT8 kernels saturate this "
                 "graph's 8-bit weights; quantize with --weight-bits 7 for OpenVINO here, or run it on ort-cpu")
     return None

@@ -22,7 +22,13 @@ from lowlight_edge.errors import ModelError
 from lowlight_edge.export.network_layout import channels_last_output
 from lowlight_edge.export.pipeline_builder import PREFIX, PipelineBuilder
 from lowlight_edge.export.pipeline_builder_cpu import CpuPipelineBuilder
-from lowlight_edge.onnxgraph.metadata import input_convention_of, read_metadata, set_metadata
+from lowlight_edge.onnxgraph.metadata import (
+    INT8_TARGET_KEY,
+    SIZE_MULTIPLE_KEY,
+    input_convention_of,
+    read_metadata,
+    set_metadata,
+)
 from lowlight_edge.onnxgraph.pipeline_io import PIPELINE_KEY, TARGETS, PipelineSpec
 
 BUILDERS = {"tensorrt": PipelineBuilder, "cpu": CpuPipelineBuilder}
@@ -31,7 +37,7 @@ assert set(BUILDERS) == set(TARGETS)
 
 def default_target(network: onnx.ModelProto) -> str:
     """An INT8 graph quantized for the CPU runs on CPU runtimes only, so its pipeline may too; else every runtime."""
-    return "cpu" if read_metadata(network).get("lowlight_edge.int8_target") == "cpu" else "tensorrt"
+    return "cpu" if read_metadata(network).get(INT8_TARGET_KEY) == "cpu" else "tensorrt"
 
 
 def wrap_network(network: onnx.ModelProto, bits: int = 8, target: str | None = None) -> onnx.ModelProto:
@@ -52,7 +58,7 @@ def wrap_network(network: onnx.ModelProto, bits: int = 8, target: str | None = N
     taken = {n for node in graph.node for n in [*node.input, *node.output]} | initializer_names
     if any(name.startswith(PREFIX) for name in taken):
         raise ModelError(f"the network already uses tensor names starting with {PREFIX!r}; cannot wrap it")
-    multiple = int(meta.get("lowlight_edge.size_multiple", 16))
+    multiple = int(meta.get(SIZE_MULTIPLE_KEY, 16))
     network, layout = channels_last_output(network)
     graph = network.graph
     convention = input_convention_of(meta)

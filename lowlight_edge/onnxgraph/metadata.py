@@ -27,6 +27,23 @@ INT8_BASE_KEY = "lowlight_edge.int8_base"
 # JSON {node: why it stays FP32} in a reduced-precision graph (what `check` lists as documented keeps)
 FP32_KEEPS_KEY = "lowlight_edge.fp32_keeps"
 FP32_NODES_KEY = "lowlight_edge.fp32_nodes"  # the same nodes, comma-separated, as FP16 files have always had
+# what export writes (export/metadata.py) and runtimes read back
+VERSION_KEY = "lowlight_edge.version"
+VERSIONS_KEY = "lowlight_edge.versions"  # the libraries that made the file
+INPUT_LAYOUT_KEY = "lowlight_edge.input_layout"
+NORMALIZATION_KEY = "lowlight_edge.normalization"
+OUTPUT_LAYOUT_KEY = "lowlight_edge.output_layout"
+SIZE_MULTIPLE_KEY = "lowlight_edge.size_multiple"
+CHECKPOINT_SHA256_KEY = "lowlight_edge.checkpoint_sha256"
+# what quantize adds
+FP16_MARGIN_KEY = "lowlight_edge.fp16_margin"
+INT8_TARGET_KEY = "lowlight_edge.int8_target"
+INT8_METHOD_KEY = "lowlight_edge.int8_method"
+INT8_EXCLUDED_KEY = "lowlight_edge.int8_excluded"
+INT8_WEIGHT_BITS_KEY = "lowlight_edge.int8_weight_bits"
+INT8_REWRITES_KEY = "lowlight_edge.int8_rewrites"
+FP32_ONNX_SHA256_KEY = "lowlight_edge.fp32_onnx_sha256"
+PIPELINE_KEY = "lowlight_edge.pipeline"  # a pipeline graph's spec (onnxgraph/pipeline_io.py)
 
 
 def set_metadata(model: onnx.ModelProto, props: dict[str, str]) -> None:

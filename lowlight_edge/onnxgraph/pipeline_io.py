@@ -18,10 +18,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from lowlight_edge.errors import InputError, ModelError
+from lowlight_edge.onnxgraph.metadata import PIPELINE_KEY
 from lowlight_edge.raw.cfa import channel_offsets
 from lowlight_edge.raw.colour import CONVENTIONS, ColourConversion
 
-PIPELINE_KEY = "lowlight_edge.pipeline"
 MOSAIC, BLACK, WHITE, RATIO, CFA = "mosaic", "black", "white", "ratio", "cfa"
 GAINS, COLOUR_MATRIX = "gains", "colour_matrix"
 INPUT_NAMES = (MOSAIC, BLACK, WHITE, RATIO, CFA)  # a camera-convention pipeline's

@@ -19,7 +19,14 @@ from lowlight_edge.engines.ort_runner import OrtRunner
 from lowlight_edge.errors import ExportError
 from lowlight_edge.fileio.atomic import atomic_output
 from lowlight_edge.onnxgraph.graph import producers
-from lowlight_edge.onnxgraph.metadata import FP32_KEEPS_KEY, FP32_NODES_KEY, PRECISION_KEY, read_metadata, set_metadata
+from lowlight_edge.onnxgraph.metadata import (
+    FP16_MARGIN_KEY,
+    FP32_KEEPS_KEY,
+    FP32_NODES_KEY,
+    PRECISION_KEY,
+    read_metadata,
+    set_metadata,
+)
 from lowlight_edge.onnxgraph.ranges import activation_ranges
 from lowlight_edge.quantize.fp16_graph import convert_to_fp16
 
@@ -63,7 +70,7 @@ def fp16_from_onnx(source: Path, output: Path, batches: list[np.ndarray], margin
     converted = convert_to_fp16(model, set(keep), fp16_io)
     meta = read_metadata(model)
     meta.update({PRECISION_KEY: "fp16", FP32_NODES_KEY: ",".join(sorted(keep)),
-                 FP32_KEEPS_KEY: json.dumps(keep, sort_keys=True), "lowlight_edge.fp16_margin": str(margin)})
+                 FP32_KEEPS_KEY: json.dumps(keep, sort_keys=True), FP16_MARGIN_KEY: str(margin)})
     set_metadata(converted, meta)
     try:
         onnx.checker.check_model(converted)

@@ -34,7 +34,18 @@ from lowlight_edge.errors import ExportError, MissingDependency
 from lowlight_edge.fileio.atomic import atomic_output
 from lowlight_edge.fileio.hashing import sha256_file
 from lowlight_edge.onnxgraph.graph import producers
-from lowlight_edge.onnxgraph.metadata import INT8_BASE_KEY, read_metadata, set_metadata
+from lowlight_edge.onnxgraph.metadata import (
+    FP32_ONNX_SHA256_KEY,
+    INT8_BASE_KEY,
+    INT8_EXCLUDED_KEY,
+    INT8_METHOD_KEY,
+    INT8_REWRITES_KEY,
+    INT8_TARGET_KEY,
+    INT8_WEIGHT_BITS_KEY,
+    PRECISION_KEY,
+    read_metadata,
+    set_metadata,
+)
 from lowlight_edge.quantize.calibration_cache import check_calibration_cache
 from lowlight_edge.quantize.int8_fp16 import BASES, float_peaks, int8_over_fp16
 from lowlight_edge.quantize.rewrites.equalize import equalize_activations
@@ -157,10 +168,10 @@ def int8_from_onnx(source: Path, output: Path, batches: list[np.ndarray], option
         model, _ = int8_over_fp16(model, peaks)
     meta = read_metadata(model)  # the FP16 pass's keys, then the source's own
     meta.update(read_metadata(onnx.load(str(source), load_external_data=False)))
-    meta.update({"lowlight_edge.precision": "int8", "lowlight_edge.int8_target": options.target,
-                 "lowlight_edge.int8_method": options.method, "lowlight_edge.int8_excluded": ",".join(options.exclude),
-                 "lowlight_edge.fp32_onnx_sha256": sha256_file(source),
-                 "lowlight_edge.int8_rewrites": GRAPH_REWRITES, "lowlight_edge.int8_weight_bits": str(options.weight_bits),
+    meta.update({PRECISION_KEY: "int8", INT8_TARGET_KEY: options.target,
+                 INT8_METHOD_KEY: options.method, INT8_EXCLUDED_KEY: ",".join(options.exclude),
+                 FP32_ONNX_SHA256_KEY: sha256_file(source),
+                 INT8_REWRITES_KEY: GRAPH_REWRITES, INT8_WEIGHT_BITS_KEY: str(options.weight_bits),
                  INT8_BASE_KEY: "fp16" if over_fp16 else "fp32"})
     set_metadata(model, meta)
     check_scales(model)

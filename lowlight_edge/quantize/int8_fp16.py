@@ -23,7 +23,13 @@ from onnx import version_converter
 from lowlight_edge.errors import ExportError
 from lowlight_edge.fileio.hashing import sha256_file
 from lowlight_edge.onnxgraph.graph import producers
-from lowlight_edge.onnxgraph.metadata import FP32_KEEPS_KEY, FP32_NODES_KEY, INT8_BASE_KEY, set_metadata
+from lowlight_edge.onnxgraph.metadata import (
+    FP16_MARGIN_KEY,
+    FP32_KEEPS_KEY,
+    FP32_NODES_KEY,
+    INT8_BASE_KEY,
+    set_metadata,
+)
 from lowlight_edge.onnxgraph.ranges import activation_ranges
 from lowlight_edge.quantize.fp16 import plan_fp32_nodes
 from lowlight_edge.quantize.fp16_graph import convert_to_fp16
@@ -45,7 +51,8 @@ def float_peaks(graph: Path, batches: list[np.ndarray]) -> dict[str, float]:
     return _PEAKS[key]
 
 
-def int8_over_fp16(model: onnx.ModelProto, peaks: dict[str, float], margin: float = 4.0) -> tuple[onnx.ModelProto, dict[str, str]]:
+def int8_over_fp16(model: onnx.ModelProto, peaks: dict[str, float],
+                   margin: float = 4.0) -> tuple[onnx.ModelProto, dict[str, str]]:
     """The quantized `model` with its float body in FP16 (`peaks`: `float_peaks` of the graph it was quantized from);
     returns it and the nodes kept FP32 with each reason."""
     keep = plan_fp32_nodes(model, peaks, margin)
@@ -53,7 +60,7 @@ def int8_over_fp16(model: onnx.ModelProto, peaks: dict[str, float], margin: floa
     lifted = _lift_opset(model)
     converted = convert_to_fp16(lifted, set(keep), fp16_io=False)
     set_metadata(converted, {INT8_BASE_KEY: "fp16", FP32_KEEPS_KEY: json.dumps(keep, sort_keys=True),
-                             FP32_NODES_KEY: ",".join(sorted(keep)), "lowlight_edge.fp16_margin": str(margin)})
+                             FP32_NODES_KEY: ",".join(sorted(keep)), FP16_MARGIN_KEY: str(margin)})
     try:
         onnx.checker.check_model(converted)
     except onnx.checker.ValidationError as exc:

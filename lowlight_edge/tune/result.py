@@ -16,14 +16,15 @@ from lowlight_edge.fileio.atomic import write_text
 from lowlight_edge.fileio.json_safe import json_safe
 from lowlight_edge.fileio.limits import read_text_limited
 from lowlight_edge.machine import environment
-from lowlight_edge.tune.job import TUNE_MARGIN, TuneResult
+from lowlight_edge.tune.job import STANDARD_ERRORS, TuneResult
 
 SCHEMA = "lowlight-edge.tune/1"
 
 
 def tune_document(result: TuneResult, threads: int | None = None) -> dict:
     pick = lambda c: c.row() if c is not None else None  # noqa: E731 - local shorthand
-    return json_safe({"schema": SCHEMA, "budget": result.budget, "margin": TUNE_MARGIN, "shape": list(result.shape),
+    return json_safe({"schema": SCHEMA, "budget": result.budget, "standard_errors": STANDARD_ERRORS,
+                      "shape": list(result.shape),
                       "raw": str(result.raw) if result.raw else None, "choice": pick(result.choice),
                       "closest": pick(result.closest), "rows": [c.row() for c in result.candidates],
                       "environment": environment.capture(threads)})
@@ -32,14 +33,15 @@ def tune_document(result: TuneResult, threads: int | None = None) -> dict:
 def tune_markdown(result: TuneResult) -> str:
     where = f"end to end from {result.raw.name}" if result.raw else f"packed {result.shape[0]}x{result.shape[1]}"
     rows = [[c.variant, c.backend, Path(c.model).name, "-" if c.drift is None else f"{c.drift:.4f}",
-             "-" if c.ms is None else f"{c.ms:.1f}", c.verdict] for c in result.candidates]
-    table = tabulate(rows, headers=["variant", "backend", "file", "LPIPS drift", f"median ms ({where})", "verdict"],
-                     tablefmt="github", disable_numparse=True)
+             "-" if c.bound is None else f"{c.bound:.4f}", "-" if c.ms is None else f"{c.ms:.1f}", c.verdict]
+            for c in result.candidates]
+    table = tabulate(rows, headers=["variant", "backend", "file", "LPIPS drift", f"+ {STANDARD_ERRORS:g} SE",
+                                    f"median ms ({where})", "verdict"], tablefmt="github", disable_numparse=True)
     return f"# Tune\n\n{headline(result)}\n\n{table}\n"
 
 
 def headline(result: TuneResult) -> str:
-    limit = f"LPIPS drift <= {result.budget * TUNE_MARGIN:.4g} ({TUNE_MARGIN:g} x the budget {result.budget})"
+    limit = f"LPIPS drift + {STANDARD_ERRORS:g} standard errors <= {result.budget}"
     if result.choice is not None:
         c = result.choice
         return (f"Chosen: **{c.variant} on {c.backend}**, {c.ms:.1f} ms, drift {c.drift:.4f} ({limit}); deploy "

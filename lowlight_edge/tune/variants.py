@@ -54,7 +54,8 @@ def make_onnx_variants(checkpoint: Path, workdir: Path, calib: str, calib_shape:
             continue
         output = workdir / f"{stem}.{row.name}.onnx"
         try:
-            variants.onnx[row.name] = MAKERS[row.maker](row, fp32, output, batches, calib, calib_shape, int8_budget, say)
+            maker = MAKERS[row.maker]
+            variants.onnx[row.name] = maker(row, fp32, output, batches, calib, calib_shape, int8_budget, say)
         except LowlightError as exc:
             variants.skipped[row.name] = str(exc)
             say(f"{row.name} not made: {exc}")
