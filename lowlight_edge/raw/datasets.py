@@ -65,16 +65,17 @@ def sid_samples(list_file: Path, root: Path | None = None, convention: str = "ca
 
 
 def synthetic_samples(count: int, seed: int = 0, names: tuple[str, ...] | None = None, convention: str = "camera",
-                      shots: tuple[tuple[str, str], ...] = IDENTITY_SHOT) -> Iterator[Sample]:
-    """`count` frames of sample photographs (default: the held-out ones), cycling images, ratios, CFA phases and
-    (camera, light) `shots`, made through real DNG files."""
+                      shots: tuple[tuple[str, str], ...] = IDENTITY_SHOT,
+                      ratios: tuple[float, ...] | None = None) -> Iterator[Sample]:
+    """`count` frames of sample photographs (default: the held-out ones), cycling images, ratios (default 100, 250,
+    300), CFA phases and (camera, light) `shots`, made through real DNG files."""
 
     names = names or HELD_OUT_IMAGES
     if count < 1:
         raise InputError(f"synthetic data needs at least 1 frame, got {count}")
     images = {f"{names[i % len(names)]}-{i}": load_image(names[i % len(names)]) for i in range(count)}
     with tempfile.TemporaryDirectory() as tmp:
-        frames = write_frames(Path(tmp), images, seed=seed, shots=shots)
+        frames = write_frames(Path(tmp), images, seed=seed, shots=shots, **({"ratios": ratios} if ratios else {}))
         for name, frame in zip(images, frames):
             raw = read_raw(frame.dng)
             packed = raw.pack(frame.ratio, convention)

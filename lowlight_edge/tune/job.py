@@ -35,7 +35,9 @@ from lowlight_edge.errors import InputError
 from lowlight_edge.fileio.workspace import engines_dir, export_dir, work_dir
 from lowlight_edge.metrics.drift import run_drift
 from lowlight_edge.metrics.lpips_backend import load_lpips
-from lowlight_edge.metrics.validate import frame_source
+from lowlight_edge.raw.cameras import HELD_OUT_CAMERAS, camera_shots
+from lowlight_edge.raw.datasets import synthetic_samples
+from lowlight_edge.raw.synth_frames import IDENTITY_SHOT
 from lowlight_edge.tune.variants import Variants, build_engines, make_onnx_variants, wrap_pipelines
 from lowlight_edge.weights import default_model
 
@@ -52,7 +54,7 @@ class TuneJob:
     shape: tuple[int, int] = SONY_FULL_FRAME  # packed shape the latency is measured at
     raw: Path | None = None  # also time end to end from this RAW file (pipeline graphs too)
     workdir: Path = field(default_factory=work_dir)
-    frames: int = 8  # held-out frames the drift is validated on
+    frames: int = 18  # held-out frames the drift is validated on (18: every ratio with every camera and light)
     calib_count: int = 16
     calib_shape: tuple[int, int] = (256, 256)
     runs: int = 3
@@ -149,7 +151,7 @@ def _validate(variants: Variants, candidates: list[Candidate], job: TuneJob) -> 
         reference = stack.enter_context(open_runner(reference_path, reference_backend, threads=job.threads))
         others = [c for c in runnable if (c.model, c.backend) != (reference_path, reference_backend)]
         runners = [stack.enter_context(open_runner(c.model, c.backend, threads=job.threads)) for c in others]
-        samples, count = frame_source(synthetic=job.frames, convention=reference.input_convention)
+        samples, count = covering_samples(job.frames, reference.input_convention)
         budgets = {c.precision: job.budget for c in candidates} | {reference.precision: job.budget}
         with tqdm(total=count, desc="tune: drift", unit="image", leave=False) as bar:
             summaries, _ = run_drift(reference, runners, samples, load_lpips(), budgets, on_image=bar.update)
@@ -166,6 +168,25 @@ def _validate(variants: Variants, candidates: list[Candidate], job: TuneJob) -> 
     for candidate in runnable:
         if (candidate.model, candidate.backend) == (reference_path, reference_backend):
             candidate.drift = candidate.drift_bound = 0.0
+
+
+RATIOS = (100.0, 250.0, 300.0)
+
+
+def covering_samples(count: int, convention: str, seed: int = 0, names: tuple[str, ...] | None = None):
+    """(samples, how many): held-out frames in which every ratio meets every held-out (camera, light) shot once
+    `count` allows (18 for a neutral model: 3 ratios x 3 cameras x 2 lights). Cycling ratios and shots together, as
+    the plain synthetic source does, pairs each ratio with only some shots: the worst pair (300 with a high-gain
+    camera under incandescent light) could go unseen and the choice miss the budget on new frames."""
+    shots = camera_shots(HELD_OUT_CAMERAS) if convention == "neutral" else IDENTITY_SHOT
+    per_ratio = max(1, math.ceil(count / len(RATIOS)))
+
+    def frames():
+        for index, ratio in enumerate(RATIOS):
+            yield from synthetic_samples(per_ratio, seed=seed + index, names=names, convention=convention,
+                                         shots=shots, ratios=(ratio,))
+
+    return frames(), per_ratio * len(RATIOS)
 
 
 def _within(candidate: Candidate, job: TuneJob) -> bool:
