@@ -179,3 +179,21 @@ def test_the_tensorrt_extras_install_wheels_only_and_follow_the_drivers_cuda_ver
     assert any(req.startswith("tensorrt-cu12") for req in extras["trt"])
     assert any(req.startswith("tensorrt-cu13") for req in extras["trt-cu13"])
     assert extras["pycuda"] == ["pycuda>=2022.2"]
+
+
+def test_a_device_run_can_pick_the_tensorrt_line_it_tests_and_jetpack_gets_its_cuda_python():
+    """Issue 27, finding 9 and 2: the plain `trt` extra takes the newest TensorRT for CUDA 12 (11.x on the registry),
+    so the 10.x desktop line has an extra of its own and `make test-gpu` takes an exact pin; the Jetson extras pin
+    cuda-python to JetPack's CUDA minor."""
+    import re
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    extras = tomllib.loads((root / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    assert "tensorrt-cu12>=10.3,<11" in extras["trt10"]
+    assert extras["jetson"] == ["cuda-python>=12.6,<12.7"] and extras["jetson-jp7"] == ["cuda-python>=13.0,<13.1"]
+    makefile = (root / "Makefile").read_text()
+    install = next(line for line in makefile.splitlines() if "pip install" in line and "TRT_EXTRA" in line)
+    assert "$(TRT_SPEC)" in install and re.search(r"^TRT_SPEC\s*\?=", makefile, re.M)
+    assert "tensorrt.__version__" in makefile  # the run says which TensorRT it tested
