@@ -8,7 +8,8 @@ TensorRT engine is built from it and with TF32 or not, and on which backends it 
 that runtime would deploy), VALID (runs correctly, slowly: drift is measured there, never speed), any other
 backend not at all.
 
-Adding a precision is one row here plus its maker (quantize/makers.py); docs/development.md walks through it.
+Adding a precision is one row here plus, for a new kind of graph, its maker (tune/variants.py `MAKERS`);
+docs/development.md walks through it.
 """
 
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ class Variant:
     precision: str  # what it computes in: the metadata precision, or the runtime's ("bf16"); the drift budget's key
     budget: float  # default mean LPIPS drift against the FP32 model
     runs: dict[str, str]  # backend name -> FAST or VALID; other backends do not run it
-    maker: str = ""  # how its graph is made: "export", "fp16" or "int8" (quantize/makers.py); empty: graph_of's
+    maker: str = ""  # how its graph is made: "export", "fp16" or "int8" (tune/variants.py); empty: graph_of's
     options: dict = field(default_factory=dict)  # the maker's options (int8: target, weight_bits)
     graph_of: str | None = None  # a runtime-setting variant: the variant whose graph it runs
     engine: bool = False  # a TensorRT engine is built from its graph where TensorRT and a GPU exist
