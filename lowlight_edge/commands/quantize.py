@@ -5,6 +5,7 @@ from pathlib import Path
 
 from lowlight_edge.commands.common import say
 from lowlight_edge.commands.options import add_calibration_options, add_force
+from lowlight_edge.engines.variants import int8_targets
 
 
 def register(subparsers) -> None:
@@ -35,7 +36,8 @@ def register(subparsers) -> None:
                             "selection frames (photographs used neither to calibrate nor to validate) is 40% below "
                             "the budget, a margin for the other scenes validation then measures it on.")
     _common(int8, default_out="model.int8.onnx", calib_default=None)
-    int8.add_argument("--target", choices=("tensorrt", "cpu"), default="tensorrt", help="default tensorrt")
+    int8.add_argument("--target", choices=int8_targets(), default=int8_targets()[0],
+                      help=f"one of the variant table's INT8 targets (default {int8_targets()[0]})")
     int8.add_argument("--method", choices=("minmax", "percentile", "entropy"), default="percentile",
                       help="calibration method (default percentile: on the bundled model it halves minmax's drift)")
     int8.add_argument("--percentile", type=float, default=99.99, help="for --method percentile (default 99.99)")

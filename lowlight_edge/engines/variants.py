@@ -14,6 +14,8 @@ docs/development.md walks through it.
 
 from dataclasses import dataclass, field
 
+from lowlight_edge.onnxgraph.metadata import INT8_TARGET_KEY, INT8_WEIGHT_BITS_KEY, PRECISION_KEY
+
 FAST, VALID = "fast", "valid"
 
 
@@ -86,3 +88,19 @@ def timed_on(variant: str, backend: str) -> bool:
 
 def validated_on(variant: str, backend: str) -> bool:
     return get_variant(variant).runs.get(backend) in (FAST, VALID)
+
+
+def int8_targets() -> tuple[str, ...]:
+    """The INT8 targets the table's rows are made for, in table order ("tensorrt", "cpu")."""
+    return tuple(dict.fromkeys(v.options["target"] for v in VARIANTS if v.maker == "int8"))
+
+
+def variant_of(meta: dict[str, str]) -> Variant | None:
+    """The graph row an ONNX file's metadata says it is (None for a file the table does not describe)."""
+    precision = meta.get(PRECISION_KEY, "fp32")
+    options = {}
+    if precision == "int8":
+        options = {"target": meta.get(INT8_TARGET_KEY, "tensorrt")}
+        if meta.get(INT8_WEIGHT_BITS_KEY, "8") != "8":
+            options["weight_bits"] = int(meta[INT8_WEIGHT_BITS_KEY]) if meta[INT8_WEIGHT_BITS_KEY].isdigit() else -1
+    return next((v for v in graph_variants() if v.precision == precision and v.options == options), None)

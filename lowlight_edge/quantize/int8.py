@@ -30,6 +30,7 @@ import numpy as np
 import onnx
 from onnx import numpy_helper
 
+from lowlight_edge.engines.variants import int8_targets
 from lowlight_edge.errors import ExportError, MissingDependency
 from lowlight_edge.fileio.atomic import atomic_output
 from lowlight_edge.fileio.hashing import sha256_file
@@ -52,7 +53,7 @@ from lowlight_edge.quantize.rewrites.equalize import equalize_activations
 from lowlight_edge.quantize.rewrites.interleave import rewrite_upsampling, shapes_read_quantized
 from lowlight_edge.quantize.rewrites.split_concat import split_concat_convs
 
-TARGETS = ("tensorrt", "cpu")
+TARGETS = int8_targets()  # from the variant table: ("tensorrt", "cpu")
 METHODS = ("minmax", "percentile", "entropy")
 QUANTIZED_OPS_TENSORRT = ["Conv", "ConvTranspose"]
 # The rewrites made before calibrating (recorded in the model, part of the cache key: ranges are per tensor name)

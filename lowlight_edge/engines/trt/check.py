@@ -14,7 +14,8 @@ import numpy as np
 import onnx
 
 from lowlight_edge.engines.trt.fp32_layers import fp32_layer_findings
-from lowlight_edge.engines.trt.readiness import ERROR, WARNING, Finding, check_tensorrt
+from lowlight_edge.engines.trt.readiness import ERROR, INFO, WARNING, Finding, check_tensorrt
+from lowlight_edge.engines.variants import FAST, variant_of
 from lowlight_edge.errors import InputError
 from lowlight_edge.onnxgraph.files import validate_onnx_file
 from lowlight_edge.onnxgraph.metadata import input_convention_of, read_metadata
@@ -50,4 +51,15 @@ def check_onnx(model_path: Path, calib: str | None = None, calib_shape: tuple[in
                                       convention=input_convention_of(read_metadata(model)))
         wants_fp16 = model.graph.input[0].type.tensor_type.elem_type == onnx.TensorProto.FLOAT16
         peaks = activation_ranges(model_path, [b.astype(np.float16) if wants_fp16 else b for b in batches])
-    return CheckResult(Path(model_path), check_tensorrt(model, peaks) + fp32_layer_findings(model))
+    return CheckResult(Path(model_path), check_tensorrt(model, peaks) + fp32_layer_findings(model)
+                       + variant_findings(read_metadata(model)))
+
+
+def variant_findings(meta: dict[str, str]) -> list[Finding]:
+    """Which row of the variant table the file is, and where that row is timed (information)."""
+    row = variant_of(meta)
+    if row is None or PIPELINE_KEY in meta:
+        return []
+    timed = [name for name, how in row.runs.items() if how == FAST]
+    return [Finding(INFO, "variant", "", f"the {row.name} variant: timed on {', '.join(timed)}; drift budget "
+                    f"{row.budget}" + (f"; {row.why_slow}" if row.why_slow else ""))]
