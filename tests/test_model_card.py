@@ -2,6 +2,7 @@
 frame by frame, and a grid with a column per model."""
 
 import json
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -75,6 +76,30 @@ def test_card_refuses_a_missing_or_foreign_report_in_one_line(trained, tmp_path,
     err = capsys.readouterr().err.strip()
     assert "not a training report" in err and len(err.splitlines()) == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["other.json"]
+
+
+
+def test_a_report_that_is_no_regular_file_or_too_large_is_refused_before_reading(tmp_path, monkeypatch):
+    """Issue 29, item 6: `card --report` on a FIFO blocked forever, on /dev/zero it read gigabytes."""
+    import os
+
+    from lowlight_edge.train.card import read_report
+
+    fifo = tmp_path / "report.fifo"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError, match="regular file"):
+        read_report(fifo)  # returns at once: nothing opens the FIFO
+    with pytest.raises(InputError, match="regular file"):
+        read_report(Path("/dev/zero"))
+    big = tmp_path / "big.json"
+    big.write_text(" " * 2048)
+    monkeypatch.setenv("LOWLIGHT_EDGE_MAX_TEXT_BYTES", "1024")
+    with pytest.raises(InputError, match="more than the 1,024 allowed"):
+        read_report(big)
+    monkeypatch.delenv("LOWLIGHT_EDGE_MAX_TEXT_BYTES")
+    big.write_text(json.dumps({"command": "x"}))  # the control: a small file is read (and refused for its content)
+    with pytest.raises(InputError, match="not a training report"):
+        read_report(big)
 
 
 def test_the_grid_refuses_before_frames_of_other_conditions(tmp_path):

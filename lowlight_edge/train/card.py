@@ -8,6 +8,7 @@ Example::
 """
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -16,6 +17,7 @@ import numpy as np
 
 from lowlight_edge.errors import InputError
 from lowlight_edge.fileio.atomic import check_writable, write_text
+from lowlight_edge.fileio.limits import read_text_limited
 from lowlight_edge.model.checkpoint import LoadedCheckpoint, load_generator
 from lowlight_edge.train.evaluate import CARD_RESPONSES, HeldOutFrame, evaluate_held_out
 from lowlight_edge.train.held_out_grid import write_held_out_grid
@@ -105,11 +107,11 @@ def card_for_checkpoint(checkpoint: Path, report_path: Path, card: Path, before:
 
 def read_report(path: Path) -> dict:
     """A training report (`train` writes NAME.json beside the checkpoint), refused in one line when unusable."""
-    try:
-        report = json.loads(Path(path).read_text())
-    except FileNotFoundError:
-        raise InputError(f"no training report at {path} (train writes NAME.json beside the checkpoint)") from None
-    except (OSError, ValueError) as exc:
+    if not os.path.lexists(path):
+        raise InputError(f"no training report at {path} (train writes NAME.json beside the checkpoint)")
+    try:  # a regular file within the text-size limit, checked before a byte is read (a FIFO or /dev/zero never hang)
+        report = json.loads(read_text_limited(Path(path), "training report"))
+    except (OSError, ValueError, RecursionError) as exc:
         raise InputError(f"cannot read the training report {path}: {str(exc)[:100]}") from None
     missing = [key for key in REPORT_KEYS if not isinstance(report, dict) or key not in report]
     if missing:
