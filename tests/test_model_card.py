@@ -79,6 +79,21 @@ def test_card_refuses_a_missing_or_foreign_report_in_one_line(trained, tmp_path,
 
 
 
+@pytest.mark.parametrize("break_it", [lambda r: r["config"].pop("adv_weight"), lambda r: r.__setitem__("data", 5),
+                                      lambda r: r["held_out"].__setitem__("mean", [])])
+def test_a_report_the_card_cannot_render_is_refused_before_anything_is_written(trained, tmp_path, capsys, break_it):
+    """Issue 29, item 12: `card` wrote c.png and then failed with an internal error (exit 3) on such a report."""
+    new, _ = trained
+    report = json.loads(new.with_suffix(".json").read_text())
+    break_it(report)
+    (tmp_path / "r.json").write_text(json.dumps(report))
+    out = tmp_path / "cards" / "c.md"
+    assert main(["card", str(new), "--report", str(tmp_path / "r.json"), "-o", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "not a usable training report" in err and len(err.splitlines()) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.json"]  # neither c.md nor c.png, nor an empty folder
+
+
 def test_a_report_that_is_no_regular_file_or_too_large_is_refused_before_reading(tmp_path, monkeypatch):
     """Issue 29, item 6: `card --report` on a FIFO blocked forever, on /dev/zero it read gigabytes."""
     import os

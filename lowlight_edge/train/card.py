@@ -71,8 +71,9 @@ def write_card(name: str, report: dict, rendering: HeldOutRendering, card: Path,
     """The grid (with the earlier model's column when given) and the card; `report["held_out"]` is the one shown."""
     shown = grid_frames(rendering.frames)
     before = grid_frames(earlier[1]) if earlier else None
+    text = model_card(name, report, grid.name, earlier[0] if earlier else None, note)  # before anything is written
     write_held_out_grid(grid, shown, force=force, before=before)
-    write_text(card, model_card(name, report, grid.name, earlier[0] if earlier else None, note), force)
+    write_text(card, text, force)
 
 
 def card_for_checkpoint(checkpoint: Path, report_path: Path, card: Path, before: Path | None = None,
@@ -85,8 +86,9 @@ def card_for_checkpoint(checkpoint: Path, report_path: Path, card: Path, before:
 
     grid = card.with_suffix(".png")
     for path in (card, grid):
-        check_writable(path, force)
+        check_writable(path, force, create_folder=False)  # a refused card leaves no empty folder behind
     report = read_report(report_path)
+    check_report_renders(report, report_path, checkpoint.name)  # a broken report fails before minutes of rendering
     lpips = TorchLpips(lpips_weights)
     loaded = load_generator(checkpoint)
     earlier_checkpoint = load_generator(before) if before else None
@@ -103,6 +105,16 @@ def card_for_checkpoint(checkpoint: Path, report_path: Path, card: Path, before:
     write_card(checkpoint.name, {**report, "held_out": rendering.evaluation}, rendering, card, grid, earlier, note,
                force)
     return grid
+
+
+def check_report_renders(report: dict, path: Path, name: str) -> None:
+    """The card renders from this report's own fields (right keys of the right types), or one line says which."""
+    try:
+        model_card(name, report, "grid.png", None, None)
+        report["held_out"]["mean"].get("model_psnr")
+    except (KeyError, TypeError, AttributeError, ValueError, IndexError) as exc:
+        what = f"field {exc.args[0]!r} missing" if isinstance(exc, KeyError) else f"a field of the wrong type ({exc})"
+        raise InputError(f"{path}: not a usable training report: {what}"[:300]) from None
 
 
 def read_report(path: Path) -> dict:
