@@ -183,3 +183,37 @@ def test_a_run_where_every_file_fails_leaves_nothing_and_says_so_in_one_line_eac
     assert not any("Unexpected end of file" in line for line in err)  # LibRaw's own message stays out
     assert not (tmp_path / "out").exists()  # not even an empty folder
 
+
+
+HOSTILE = "Evil\x1b]0;pwned\x07\x1b[2J\nlowlight-edge: error: forged"
+
+
+def test_strings_from_a_file_cannot_drive_the_terminal_or_forge_a_line(tmp_path, capsys):
+    """Issue 29, item 11: a RAW file's Make/Model printed raw set the terminal title, cleared the screen and forged
+    a field; a newline in an input file name forged an error line in `enhance`."""
+    from lowlight_edge.raw.dng import write_dng
+
+    bayer = np.full((32, 32), 700, np.uint16)
+    path = write_dng(tmp_path / "k.dng", bayer, "RGGB", 600, 10600, make=HOSTILE, model=HOSTILE, exposure_s=0.1)
+    assert main(["inspect", str(path), "--ratio", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\x07" not in out
+    assert not any(line.startswith("lowlight-edge: error: forged") for line in out.splitlines())
+    assert "Evil\\x1b]0;pwned" in out  # shown, escaped
+    named = tmp_path / "bad\nlowlight-edge: error: forged.dng"
+    path.rename(named)
+    assert main(["enhance", str(named), "-o", str(tmp_path / "out"), "--ratio", "2"]) == 0
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and not any(line.startswith("lowlight-edge: error: forged") for line in err.splitlines())
+    assert "bad\\nlowlight-edge: error: forged.dng" in err
+
+
+def test_tables_escape_every_cell_and_keep_their_rows():
+    from tabulate import tabulate
+
+    from lowlight_edge.fileio.terminal import safe_table
+
+    rows = [[HOSTILE, "ort-cpu", 1.5], ["model.onnx", "ov-cpu", 2.0]]
+    table = safe_table(rows, headers=["model", "backend", "ms"])
+    assert "\x1b" not in table and len(table.splitlines()) == 4  # header, rule, two rows
+    assert len(tabulate(rows, headers=["model", "backend", "ms"]).splitlines()) > 4  # the control: raw cells break rows

@@ -4,9 +4,8 @@ an Orin Nano and a desktop GPU)."""
 
 from pathlib import Path
 
-from tabulate import tabulate
-
 from lowlight_edge.bench.records import TARGET_S, load_document
+from lowlight_edge.fileio.terminal import printable, safe_table
 
 
 def device_label(environment: dict) -> str:
@@ -37,9 +36,9 @@ def merge(paths: list[Path]) -> str:
             else:
                 row.append(value or "-")
         rows.append(row)
-    table = tabulate(rows, headers=["model", "precision", "backend", "mode", "packed NxHxW", *columns],
+    table = safe_table(rows, headers=["model", "precision", "backend", "mode", "packed NxHxW", *columns],
                      tablefmt="github", disable_numparse=True)
-    sources = "\n".join(f"- {c}: `{p}`" for c, p in zip(columns, paths))
+    sources = "\n".join(f"- {printable(c)}: `{printable(str(p))}`" for c, p in zip(columns, paths))
     return (f"# Latency across devices\n\nMedian milliseconds per image; `*` meets the {TARGET_S:.2f} s per-image "
             f"target; `skipped`: could not run on that device (the result file says why); `-` not measured there."
             f"\n\n{table}\n\nSources:\n{sources}\n")

@@ -4,11 +4,10 @@ import csv
 import io
 from pathlib import Path
 
-from tabulate import tabulate
-
 from lowlight_edge.bench.end_to_end import STAGES, pre_post_share
 from lowlight_edge.bench.records import TARGET_S, BenchRecord
 from lowlight_edge.engines.backends import reference_backend
+from lowlight_edge.fileio.terminal import safe_table
 
 HEADERS = ["model", "backend", "precision", "view", "packed NxHxW", "median ms", "p90 ms", "p99 ms", "mean ms",
            "std ms", "img/s", "GFLOP/s", "peak MiB", "vs torch", f"<= {TARGET_S * 1000:.0f} ms/img", "note"]
@@ -77,10 +76,10 @@ def _stage_rows(records: list[BenchRecord]) -> tuple[list[str], list[list[str]]]
 
 
 def render(records: list[BenchRecord], fmt: str = "simple") -> str:
-    text = tabulate(_rows(records), headers=HEADERS, tablefmt=fmt, disable_numparse=True)
+    text = safe_table(_rows(records), headers=HEADERS, tablefmt=fmt, disable_numparse=True)
     headers, rows = _stage_rows(records)
     if rows:
-        text += "\n\nEnd to end, median per stage:\n\n" + tabulate(rows, headers=headers, tablefmt=fmt, disable_numparse=True)
+        text += "\n\nEnd to end, median per stage:\n\n" + safe_table(rows, headers=headers, tablefmt=fmt, disable_numparse=True)
     return text
 
 

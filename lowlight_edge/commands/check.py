@@ -7,6 +7,7 @@ from pathlib import Path
 
 from lowlight_edge.bench.shapes import parse_shape
 from lowlight_edge.commands.common import arg_type, say
+from lowlight_edge.fileio.terminal import safe_table
 
 
 def register(subparsers) -> None:
@@ -27,7 +28,6 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tabulate import tabulate
 
     from lowlight_edge.engines.trt.check import check_onnx
 
@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps({"model": str(args.model), "errors": len(result.errors),
                           "findings": [asdict(f) for f in result.findings]}, indent=2))
     elif result.findings:
-        print(tabulate(_condensed(result.findings), headers=["severity", "check", "node", "finding"]))
+        print(safe_table(_condensed(result.findings), headers=["severity", "check", "node", "finding"]))
     say(f"check --target tensorrt: {len(result.errors)} errors, {len(result.warnings)} warnings in {args.model}"
         + ("" if result.errors else ": ready for a strongly typed TensorRT build"))
     return 1 if result.errors else 0

@@ -6,24 +6,7 @@ from typing import Callable
 
 from lowlight_edge.errors import LowlightError
 from lowlight_edge.fileio.quiet import STDERR_LOCK
-
-MAX_LINE = 2000  # characters of one printed line; a hostile name must not flood the terminal
-
-
-def printable(text: str, limit: int = MAX_LINE) -> str:
-    """One terminal-safe line: control characters (a file name's newline, ANSI escape sequences) escaped as in
-    Python literals, and the middle of an overlong line cut out.
-
-    >>> print(printable("red" + chr(27) + "[31m" + chr(10) + ".dng"))
-    red\\x1b[31m\\n.dng
-    >>> len(printable("x" * 10_000, limit=100)) <= 100
-    True
-    """
-    safe = "".join(c if c.isprintable() or c == " " else c.encode("unicode_escape").decode("ascii") for c in text)
-    if len(safe) <= limit:
-        return safe
-    keep = limit - 40  # room for the marker
-    return f"{safe[: keep * 2 // 3]} ... [{len(safe) - keep} characters cut] ... {safe[len(safe) - (keep - keep * 2 // 3):]}"
+from lowlight_edge.fileio.terminal import MAX_LINE, printable  # noqa: F401 - MAX_LINE re-exported
 
 
 def say(message: str) -> None:

@@ -3,7 +3,7 @@
 import argparse
 from pathlib import Path
 
-from lowlight_edge.commands.common import LazyBar, say
+from lowlight_edge.commands.common import LazyBar, printable, say
 from lowlight_edge.commands.options import add_backend, add_force, add_runner_options, runner_options_from
 from lowlight_edge.raw.orientation import NAMES
 
@@ -71,10 +71,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _report(result) -> None:
+    # file names and messages quoting them are escaped whole first: a newline in a name must not forge a line
     if result.error:
-        say(f"lowlight-edge: error: {result.error}")
+        say(f"lowlight-edge: error: {printable(str(result.error))}")
     else:
         width, height = result.size
         turned = f", {NAMES[result.orientation]}" if result.orientation != 1 else ""
-        say(f"{result.source} -> {result.target} ({width}x{height}{turned}, ratio {result.ratio:g} from "
+        source, target = printable(str(result.source)), printable(str(result.target))
+        say(f"{source} -> {target} ({width}x{height}{turned}, ratio {result.ratio:g} from "
             f"{result.ratio_source}, {result.backend})")

@@ -4,7 +4,7 @@ import argparse
 import json
 from pathlib import Path
 
-from lowlight_edge.commands.common import say
+from lowlight_edge.commands.common import printable, say
 
 
 def register(subparsers) -> None:
@@ -32,7 +32,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     width = max(len(k) for k in info)
     for key, value in info.items():
-        print(f"{key:<{width}}  {json.dumps(value) if isinstance(value, (dict, list)) else value}")
+        # values come from the file (Make, Model, a name): escaped, so they cannot forge lines or drive the terminal
+        print(f"{key:<{width}}  {json.dumps(value) if isinstance(value, (dict, list)) else printable(str(value))}")
     if info["ratio"] is None:
         say("note: no ratio could be determined; enhance will need --ratio")
     colour = info["colour"]

@@ -6,8 +6,7 @@ Columns come from the metric catalog: the budgeted drift shows mean and max, eve
 import math
 from pathlib import Path
 
-from tabulate import tabulate
-
+from lowlight_edge.fileio.terminal import safe_table
 from lowlight_edge.metrics.catalog import DRIFT, MEASURES
 
 
@@ -36,7 +35,7 @@ def render_table(aggregates: list[dict], fmt: str = "simple", skipped: list[dict
     headers, rows = drift_table_rows(aggregates)
     rows += [[Path(s["model"]).name, s["backend"], "candidate"] + ["-"] * (len(headers) - 4) + [f"skipped: {s['reason']}"]
              for s in skipped]
-    return tabulate(rows, headers=headers, tablefmt=fmt, disable_numparse=True)
+    return safe_table(rows, headers=headers, tablefmt=fmt, disable_numparse=True)
 
 
 def render_markdown(aggregates: list[dict], images: list[dict], skipped: list[dict] = ()) -> str:
@@ -44,7 +43,7 @@ def render_markdown(aggregates: list[dict], images: list[dict], skipped: list[di
                  + ["skipped" if r.get("skipped") else "yes" if r["finite"] else "NO"] for r in images]
     return ("# Validation report\n\n" + render_table(aggregates, "github", skipped)
             + "\n\n## Per image\n\n"
-            + tabulate(per_image, headers=["image", "model", "backend", "role", *[m.header for m in MEASURES], "finite"],
+            + safe_table(per_image, headers=["image", "model", "backend", "role", *[m.header for m in MEASURES], "finite"],
                        tablefmt="github", disable_numparse=True) + "\n")
 
 

@@ -3,9 +3,8 @@
 import json
 from pathlib import Path
 
-from tabulate import tabulate
-
 from lowlight_edge.fileio.atomic import write_text
+from lowlight_edge.fileio.terminal import safe_table
 from lowlight_edge.quantize.int8 import Int8Report
 from lowlight_edge.quantize.sensitivity import SensitivityResult, module_of
 
@@ -21,7 +20,7 @@ def sensitivity_rows(report: Int8Report, result: SensitivityResult) -> list[list
 
 
 def sensitivity_table(report: Int8Report, result: SensitivityResult, fmt: str = "github") -> str:
-    return tabulate(sensitivity_rows(report, result), headers=HEADERS, tablefmt=fmt, disable_numparse=True)
+    return safe_table(sensitivity_rows(report, result), headers=HEADERS, tablefmt=fmt, disable_numparse=True)
 
 
 def sensitivity_summary(report: Int8Report, result: SensitivityResult) -> str:

@@ -8,13 +8,12 @@ The JSON names the chosen variant, its backend and the file to deploy; `read_cho
 import json
 from pathlib import Path
 
-from tabulate import tabulate
-
 from lowlight_edge.engines.backends import NAMES
 from lowlight_edge.errors import InputError
 from lowlight_edge.fileio.atomic import write_text
 from lowlight_edge.fileio.json_safe import json_safe
 from lowlight_edge.fileio.limits import read_text_limited
+from lowlight_edge.fileio.terminal import safe_table
 from lowlight_edge.machine import environment
 from lowlight_edge.tune.job import STANDARD_ERRORS, TuneResult
 
@@ -35,7 +34,7 @@ def tune_markdown(result: TuneResult) -> str:
     rows = [[c.variant, c.backend, Path(c.model).name, "-" if c.drift is None else f"{c.drift:.4f}",
              "-" if c.bound is None else f"{c.bound:.4f}", "-" if c.ms is None else f"{c.ms:.1f}", c.verdict]
             for c in result.candidates]
-    table = tabulate(rows, headers=["variant", "backend", "file", "LPIPS drift", f"+ {STANDARD_ERRORS:g} SE",
+    table = safe_table(rows, headers=["variant", "backend", "file", "LPIPS drift", f"+ {STANDARD_ERRORS:g} SE",
                                     f"median ms ({where})", "verdict"], tablefmt="github", disable_numparse=True)
     return f"# Tune\n\n{headline(result)}\n\n{table}\n"
 
