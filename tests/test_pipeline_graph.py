@@ -257,3 +257,18 @@ def test_the_pipeline_spec_reads_graphs_from_before_targets_and_refuses_an_unkno
         PipelineSpec.from_metadata({PIPELINE_KEY: '{"version": 1, "bits": 8, "target": "gpu"}'})
     with pytest.raises(ModelError, match="target is one of"):
         wrap_network(onnx.ModelProto(), 8, "gpu")
+
+
+@pytest.mark.parametrize("shape,dtype", [((20000, 20000, 3), np.uint8), ((1, 1, 3), np.uint8), ((64, 96, 3), np.float32),
+                                         ((64, 96, 4), np.uint8)])
+def test_a_pipeline_graphs_output_is_checked_against_its_input_before_it_is_written(shape, dtype):
+    """Issue 29, item 10: a pipeline graph's pixels are refused in one line unless they are one uint8/uint16 RGB
+    pixel per mosaic sample (the shape is only described, never allocated here)."""
+    from lowlight_edge.engines.frame import checked_pixels
+    from lowlight_edge.errors import ModelError
+
+    fake = np.lib.stride_tricks.as_strided(np.zeros(1, dtype), shape=shape, strides=(0,) * len(shape))
+    with pytest.raises(ModelError, match="returned .* pixels of shape .* for a 64x96 frame"):
+        checked_pixels(fake, (64, 96), 8, "hostile.pipeline.onnx")
+    good = np.zeros((64, 96, 3), np.uint8)
+    assert checked_pixels(good, (64, 96), 8, "ok.pipeline.onnx") is good  # the control

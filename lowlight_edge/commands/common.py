@@ -1,4 +1,5 @@
-"""Small helpers shared by subcommands: progress messages and argparse adapters (option groups: options.py)."""
+"""Small helpers shared by subcommands: progress messages (made terminal-safe by fileio/terminal.py) and argparse
+adapters (option groups: options.py)."""
 
 import argparse
 import sys
@@ -6,7 +7,7 @@ from typing import Callable
 
 from lowlight_edge.errors import LowlightError
 from lowlight_edge.fileio.quiet import STDERR_LOCK
-from lowlight_edge.fileio.terminal import MAX_LINE, printable  # noqa: F401 - MAX_LINE re-exported
+from lowlight_edge.fileio.terminal import printable
 
 
 def say(message: str) -> None:

@@ -10,7 +10,7 @@ pipeline's gains and colour matrix.
 import numpy as np
 
 from lowlight_edge.engines.base import Runner
-from lowlight_edge.errors import InputError
+from lowlight_edge.errors import InputError, ModelError
 from lowlight_edge.fileio.png import to_integer
 from lowlight_edge.onnxgraph.pipeline_io import PipelineFeed, pipeline_feed
 from lowlight_edge.raw.padded_inference import enhance_packed
@@ -31,7 +31,21 @@ def frame_pixels(runner: Runner, frame: RawFrame, ratio: float, bits: int = 8) -
         packed = frame.pack(ratio, runner.input_convention)
         return to_integer(enhance_packed(runner.infer, packed, runner.size_multiple), bits)
     check_bits(runner, bits)
-    return runner.infer(frame_feed(frame, ratio, runner.pipeline.convention))
+    return checked_pixels(runner.infer(frame_feed(frame, ratio, runner.pipeline.convention)), frame.bayer.shape, bits,
+                          runner.path.name)
+
+
+def checked_pixels(pixels: np.ndarray, mosaic_shape: tuple[int, int], bits: int, name: str) -> np.ndarray:
+    """A pipeline graph's output, trusted only once it is what its input asks for: one pixel per mosaic sample, three
+    channels, unsigned integers of the bit depth (a hostile or broken graph gave a 20000x20000 picture for a 96x64
+    frame, a 1x1 one, or float NaNs that would be written as black)."""
+    wanted = np.uint8 if bits == 8 else np.uint16
+    expected = (*mosaic_shape, 3)
+    if pixels.shape != expected or pixels.dtype != wanted:
+        raise ModelError(f"{name} returned {pixels.dtype} pixels of shape {list(pixels.shape)} for a "
+                         f"{mosaic_shape[0]}x{mosaic_shape[1]} frame; a {bits}-bit pipeline graph gives "
+                         f"{np.dtype(wanted).name} {list(expected)}: it is broken or not a lowlight-edge pipeline graph")
+    return pixels
 
 
 def check_bits(runner: Runner, bits: int) -> None:
