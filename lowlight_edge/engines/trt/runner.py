@@ -102,6 +102,7 @@ class TrtRunner(StagedRunner):
         self._host[self._out] = self.cuda.pinned(self._max_out, self._dtypes[self._out])
         self._device = {n: self.cuda.alloc(host.nbytes) for n, host in self._host.items()}
         self._stream = self.cuda.stream()
+        self._stream_handle = self.cuda.stream_handle(self._stream)  # once: not on every inference
         self._events = (self.cuda.event(), self.cuda.event())
 
     def deactivate(self) -> None:
@@ -110,7 +111,7 @@ class TrtRunner(StagedRunner):
     def _release(self) -> None:
         """Drop TensorRT's objects and the arrays viewing pinned memory, then free every CUDA allocation."""
         self._context = self._engine = None
-        self._host, self._device, self._stream, self._events = {}, {}, None, ()
+        self._host, self._device, self._stream, self._stream_handle, self._events = {}, {}, None, None, ()
         self.cuda.release()
         self.cuda.pop()
 
@@ -151,7 +152,7 @@ class TrtRunner(StagedRunner):
         """Run the engine on the bound buffers; GPU milliseconds from CUDA events."""
         stream = self._stream
         self.cuda.record(self._events[0], stream)
-        if not self._context.execute_async_v3(self.cuda.stream_handle(stream)):
+        if not self._context.execute_async_v3(self._stream_handle):
             raise ModelError(f"TensorRT failed to run {self.path}")
         self.cuda.record(self._events[1], stream)
         self.cuda.synchronize(stream)
