@@ -149,3 +149,71 @@ def dng_without_colour(source: Path, target: Path) -> Path:
     data[entry: entry + 2] = struct.pack("<H", 50720)  # the code sorts where 50721 did: the IFD stays ordered
     target.write_bytes(bytes(data))
     return target
+
+
+def _cfa_tiff(path: Path, bayer: np.ndarray, extra: list, **options) -> Path:
+    """A minimal DNG-like CFA TIFF (RGGB, black 512, white 16383) written by tifffile."""
+    import tifffile
+
+    tags = [(33421, "H", 2, (2, 2), True), (33422, "B", 4, (0, 1, 1, 2), True), (50706, "B", 4, (1, 4, 0, 0), True),
+            (50714, "I", 1, 512, True), (50717, "I", 1, 16383, True), *extra]
+    tifffile.imwrite(path, bayer, photometric=32803, extratags=tags, metadata=None, **options)
+    return path
+
+
+def retagged(path: Path, code: int, new_code: int, value: int) -> Path:
+    """`path` with its IFD0 entry `code` turned into tag `new_code` holding `value` (tifffile will not write some
+    tags, Predictor and SubIFDs among them, as extra tags)."""
+    import tifffile
+
+    with tifffile.TiffFile(path, mode="r+") as tif:
+        tag = tif.pages[0].tags[code]
+        tag.overwrite(value)
+        entry = tag.offset
+    data = bytearray(path.read_bytes())
+    data[entry:entry + 2] = struct.pack("<H", new_code)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def subifd_flood(path: Path, count: int) -> Path:
+    """A 32x32 CFA DNG (IFD0) whose SubIFDs tag lists `count` offsets, all of one small decoy IFD (4 bytes each: a
+    million SubIFDs fit in 4 MB)."""
+    import tifffile
+
+    _cfa_tiff(path, np.full((32, 32), 900, np.uint16), [(65000, "I", count, (0,) * count, True)])
+    with tifffile.TiffFile(path) as tif:
+        listed = tif.pages[0].tags[65000]
+        array_at, entry_at = listed.valueoffset, listed.offset
+    data = bytearray(path.read_bytes())
+    data += b"\0" * (len(data) % 2)
+    pixel = len(data)
+    data += b"\0\0"
+    decoy = len(data)  # a 1x1 8-bit preview: NewSubfileType 1
+    entries = [(254, 4, 1), (256, 3, 1), (257, 3, 1), (258, 3, 8), (259, 3, 1), (262, 3, 1), (273, 4, pixel),
+               (277, 3, 1), (278, 3, 1), (279, 4, 1)]
+    data += struct.pack("<H", len(entries)) + b"".join(struct.pack("<HHII", c, t, 1, v) for c, t, v in entries)
+    data += struct.pack("<I", 0)
+    data[array_at:array_at + 4 * count] = struct.pack(f"<{count}I", *([decoy] * count))
+    data[entry_at:entry_at + 2] = struct.pack("<H", 330)  # SubIFDs
+    path.write_bytes(bytes(data))
+    return path
+
+
+def reused_data(path: Path, tiled: bool, side: int = 1024) -> Path:
+    """A CFA DNG declaring a side x side frame in 64-row strips (or 64x64 tiles) that all point at the first one's
+    bytes, cut after them: a file of a few KB claiming megabytes. Written honestly first, so only the offsets lie."""
+    import tifffile
+
+    bayer = np.random.default_rng(0).integers(600, 16000, (side, side), dtype=np.uint16)
+    _cfa_tiff(path, bayer, [], **(dict(tile=(64, 64)) if tiled else dict(rowsperstrip=64)))
+    with tifffile.TiffFile(path) as tif:
+        page = tif.pages[0]
+        offsets, counts = page.dataoffsets, page.databytecounts
+        offsets_at = page.tags[324 if tiled else 273].valueoffset
+        counts_at = page.tags[325 if tiled else 279].valueoffset
+    data = bytearray(path.read_bytes())
+    data[offsets_at:offsets_at + 4 * len(offsets)] = struct.pack(f"<{len(offsets)}I", *([offsets[0]] * len(offsets)))
+    end = max(offsets[0] + counts[0], offsets_at + 4 * len(offsets), counts_at + 4 * len(counts))
+    path.write_bytes(bytes(data[:end]))
+    return path

@@ -32,14 +32,15 @@ def read_raw(path: Path) -> RawFrame:
     path = Path(path)
     _check_file(path)
     dng = path.suffix.lower() == ".dng"
-    if dng:
-        frame = read_plain_dng(path)
-        if frame is not None:
-            return frame
-    with _libraw(path) as raw:
-        frame = _frame_from(raw, path)
-    if dng:  # LibRaw takes one of a DNG's two calibrations as it is; the DNG maths interpolates for the white
-        frame.colour = dng_file_colour(path) or frame.colour
+    frame = read_plain_dng(path) if dng else None
+    if frame is None:
+        with _libraw(path) as raw:
+            frame = _frame_from(raw, path)
+        if dng:  # LibRaw takes one of a DNG's two calibrations as it is; the DNG maths interpolates for the white
+            frame.colour = dng_file_colour(path) or frame.colour
+    if not frame.bayer.any():
+        # what LibRaw leaves of data it could not decode (garbage JPEG, 3 samples per pixel): never a black picture
+        raise InputError(f"{path}: the mosaic decodes to all zeros (corrupt or unsupported image data)")
     return frame
 
 
