@@ -2,6 +2,7 @@
 
 Documented in docs/security.md. Raise them for real inputs larger than any camera or list makes today:
     LOWLIGHT_EDGE_MAX_PIXELS      pixels of one decoded image or RAW frame (default 200 million)
+    LOWLIGHT_EDGE_MAX_IMAGE_BYTES bytes of one decoded PNG in memory, as float32 RGB (default 1 GiB)
     LOWLIGHT_EDGE_MAX_TEXT_BYTES  bytes of a list or JSON file read whole (default 64 MiB)
     LOWLIGHT_EDGE_MAX_UNPACKED_BYTES  bytes a PyTorch (.pt/.pth zip) file unpacks to (default 2 GiB)
 """
@@ -12,7 +13,7 @@ from pathlib import Path
 from lowlight_edge.errors import InputError
 from lowlight_edge.fileio.inputs import regular_file
 
-DEFAULTS = {"LOWLIGHT_EDGE_MAX_PIXELS": 200_000_000, "LOWLIGHT_EDGE_MAX_TEXT_BYTES": 64 * 2**20,
+DEFAULTS = {"LOWLIGHT_EDGE_MAX_PIXELS": 200_000_000, "LOWLIGHT_EDGE_MAX_IMAGE_BYTES": 2**30, "LOWLIGHT_EDGE_MAX_TEXT_BYTES": 64 * 2**20,
             "LOWLIGHT_EDGE_MAX_UNPACKED_BYTES": 2 * 2**30}
 STORED_SLACK = 1.01  # torch.save stores members uncompressed: they cannot unpack to more than the file holds
 
@@ -36,6 +37,14 @@ def check_pixels(width: int, height: int, what: Path | str) -> None:
     if width * height > allowed:
         raise InputError(f"{what} declares {width}x{height} pixels, more than the {allowed:,} allowed "
                          "($LOWLIGHT_EDGE_MAX_PIXELS raises the limit)")
+
+
+def check_image_bytes(nbytes: int, width: int, height: int, what: Path | str) -> None:
+    """Refuse an image whose decoded form would take more than the byte limit, before anything is decoded."""
+    allowed = limit("LOWLIGHT_EDGE_MAX_IMAGE_BYTES")
+    if nbytes > allowed:
+        raise InputError(f"{what} ({width}x{height}) decodes to {nbytes:,} bytes, more than the {allowed:,} allowed "
+                         "($LOWLIGHT_EDGE_MAX_IMAGE_BYTES raises the limit)")
 
 
 def read_text_limited(path: Path, what: str) -> str:

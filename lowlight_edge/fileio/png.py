@@ -19,7 +19,7 @@ import numpy as np
 from lowlight_edge.errors import InputError
 from lowlight_edge.fileio.atomic import atomic_output
 from lowlight_edge.fileio.inputs import regular_file
-from lowlight_edge.fileio.limits import check_pixels
+from lowlight_edge.fileio.limits import check_image_bytes, check_pixels
 
 
 def to_integer(rgb: np.ndarray, bits: int) -> np.ndarray:
@@ -104,17 +104,58 @@ def write_png(path: Path, image: np.ndarray, bits: int = 8, force: bool = False,
 
 
 def read_png(path: Path) -> np.ndarray:
-    """float32 RGB [H, W, 3] in [0, 1] from an 8- or 16-bit PNG (grey and alpha are converted)."""
+    """float32 RGB [H, W, 3] in [0, 1] from an 8- or 16-bit PNG (grey and alpha are converted).
+
+    Before a row is decoded, the result's size is checked against the pixel and byte limits and the compressed
+    data is inflated once in bounded pieces, counted and dropped (pypng inflates each IDAT chunk whole: 1 MB can
+    inflate to 1 GiB); then rows are converted into the result one at a time."""
     import png
 
     path = regular_file(path, "image")
     try:
-        w, h, rows, info = png.Reader(filename=str(path)).asDirect()  # the header only: rows decode lazily
+        reader = png.Reader(filename=str(path))
+        reader.preamble()  # the header only
+        w, h = reader.width, reader.height
         check_pixels(w, h, path)
-        data = np.vstack([np.asarray(row) for row in rows]).reshape(h, w, info["planes"])
+        check_image_bytes(w * h * 3 * 4, w, h, path)
+        _check_inflated_size(path, h * (1 + -(-w * reader.planes * reader.bitdepth // 8)))
+        w, h, rows, info = png.Reader(filename=str(path)).asDirect()
+        image = np.empty((h, w, 3), np.float32)
+        colours = 3 if info["planes"] >= 3 else 1  # RGB (+ alpha): 3; grey (+ alpha): 1, broadcast to RGB
+        decoded = 0
+        for y, row in enumerate(rows):
+            if y >= h:
+                raise ValueError(f"more than the {h} rows its header declares")
+            image[y] = np.asarray(row).reshape(w, info["planes"])[:, :colours]
+            decoded = y + 1
+        if decoded != h:
+            raise ValueError(f"{decoded} of the {h} rows its header declares")
     except (png.Error, ValueError, OSError, EOFError, MemoryError) as exc:  # EOFError: empty or truncated file
         raise InputError(f"{path} is not a readable PNG ({type(exc).__name__}: {exc})") from exc
-    image = data.astype(np.float32) / ((1 << info["bitdepth"]) - 1)
-    if info["greyscale"]:
-        image = np.repeat(image[..., :1], 3, axis=2)
-    return image[..., :3]
+    image /= np.float32((1 << info["bitdepth"]) - 1)
+    return image
+
+
+INFLATE_PIECE = 1 << 20
+
+
+def _check_inflated_size(path: Path, raw_bytes: int) -> None:
+    """Refuse image data that inflates to more than the image holds (2x its filtered rows: interlacing adds filter
+    bytes), counting 1 MiB at a time and keeping none of it."""
+    import zlib
+
+    import png
+
+    allowed, inflated = 2 * raw_bytes + 1024, 0
+    inflater = zlib.decompressobj()
+    for kind, data in png.Reader(filename=str(path)).chunks():
+        if kind == b"IEND":
+            break
+        if kind != b"IDAT":
+            continue
+        while data and not inflater.eof:
+            inflated += len(inflater.decompress(data, INFLATE_PIECE))
+            data = inflater.unconsumed_tail
+            if inflated > allowed:
+                raise InputError(f"{path}'s image data inflates to more than {allowed:,} bytes, though its header "
+                                 f"declares {raw_bytes:,} (a deflate bomb); refused")
