@@ -6,6 +6,7 @@ traceback instead. Each subcommand lives in lowlight_edge/commands/<name>.py and
 """
 
 import argparse
+import signal
 import sys
 
 from lowlight_edge.commands import (
@@ -29,7 +30,8 @@ from lowlight_edge.commands import (
     weights,
 )
 from lowlight_edge.commands.common import printable
-from lowlight_edge.errors import LowlightError
+from lowlight_edge.errors import LowlightError, Terminated
+from lowlight_edge.fileio.atomic import settle_folders_made
 from lowlight_edge.version import __version__
 
 COMMANDS = [init, export, quantize, pipeline, check, build, bench, enhance, inspect, synth, train, card, weights, metrics,
@@ -59,6 +61,17 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    previous = _terminate_like_interrupt()
+    try:
+        code = _run(args)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+    settle_folders_made(failed=code != 0)  # a refused or failed run leaves no empty output folder
+    return code
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         return int(args.handler(args) or 0)
     except LowlightError as exc:
@@ -66,6 +79,9 @@ def main(argv: list[str] | None = None) -> int:
             raise
         _fail(str(exc))
         return exc.exit_code
+    except Terminated:
+        _fail("terminated (SIGTERM); outputs in progress were removed")
+        return 128 + signal.SIGTERM
     except KeyboardInterrupt:
         _fail("interrupted; outputs in progress were removed")
         return 130
@@ -80,6 +96,18 @@ def main(argv: list[str] | None = None) -> int:
         _fail(f"internal error ({type(exc).__name__}: {_short(str(exc))}); this is a bug in lowlight-edge: rerun "
               "with --debug for the traceback and report it")
         return INTERNAL_ERROR
+
+
+def _terminate_like_interrupt():
+    """SIGTERM (a service manager, `timeout`, `kill`) unwinds like Ctrl-C, so temporary files and folders are
+    removed on the way out; the handler it replaces, or None where signals cannot be set (not the main thread)."""
+    def raise_terminated(_signum, _frame):
+        raise Terminated()
+
+    try:
+        return signal.signal(signal.SIGTERM, raise_terminated)
+    except ValueError:
+        return None
 
 
 def _fail(message: str) -> None:

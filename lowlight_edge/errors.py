@@ -47,3 +47,7 @@ class MissingDependency(LowlightError):
 
 class BackendUnavailable(InputError):
     """A backend cannot run on this machine (no GPU, no such ONNX Runtime provider); benchmarks list it as skipped."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C's KeyboardInterrupt so every cleanup that handles an interrupt handles it too."""

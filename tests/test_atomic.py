@@ -104,3 +104,21 @@ def test_ctrl_c_during_a_run_leaves_nothing_half_written(stage, argv, tiny_check
         assert check_calibration_cache(out / "cache.json") > 0
         left = []
     assert left == [], f"left behind: {left}"
+
+
+def test_a_refused_run_leaves_no_empty_output_folder(tiny_onnx, tmp_path, capsys):
+    # issue #29 item 12: the output folder was made before the inputs were checked, and stayed when they failed
+    from lowlight_edge.cli import main
+
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "list.txt").write_text("")
+    runs = {"quantize": ["quantize", "int8", str(tiny_onnx), "--calib", str(tmp_path / "empty"),
+                         "-o", str(tmp_path / "q" / "deep" / "m.int8.onnx")],
+            "train": ["train", "-o", str(tmp_path / "t" / "m.safetensors"), "--sid", str(tmp_path / "list.txt"),
+                      "--steps", "1"]}
+    for name, argv in runs.items():
+        assert main(argv) == 2, name
+        assert "error" in capsys.readouterr().err
+        assert not (tmp_path / name[0]).exists(), f"{name} left its output folder behind"
+    (tmp_path / "q" / "deep").mkdir(parents=True)  # control: a folder that was there before the run stays
+    assert main(runs["quantize"]) == 2 and (tmp_path / "q" / "deep").is_dir()

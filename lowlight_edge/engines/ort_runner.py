@@ -14,9 +14,9 @@ from lowlight_edge.onnxgraph.graph import expose_all_outputs
 from lowlight_edge.onnxgraph.metadata import (
     CHECKPOINT_SHA256_KEY,
     PRECISION_KEY,
-    SIZE_MULTIPLE_KEY,
     input_convention_of,
     read_metadata,
+    size_multiple_of,
 )
 from lowlight_edge.onnxgraph.pipeline_io import PipelineFeed, PipelineSpec
 
@@ -68,7 +68,7 @@ class OrtRunner(Runner):
         self._input_name = first.name
         self._input_fp16 = first.type == "tensor(float16)"  # a model converted with FP16 I/O (--fp16-io)
         meta = self._session.get_modelmeta().custom_metadata_map
-        self.size_multiple = int(meta.get(SIZE_MULTIPLE_KEY, 16))
+        self.size_multiple = size_multiple_of(meta)
         self.precision = meta.get(PRECISION_KEY, "fp32")
         self.input_convention = input_convention_of(meta)
         if self.pipeline is not None and self.pipeline.convention != self.input_convention:

@@ -23,9 +23,9 @@ from lowlight_edge.onnxgraph.metadata import (
     INT8_TARGET_KEY,
     INT8_WEIGHT_BITS_KEY,
     PRECISION_KEY,
-    SIZE_MULTIPLE_KEY,
     input_convention_of,
     read_metadata,
+    size_multiple_of,
 )
 from lowlight_edge.onnxgraph.pipeline_io import MOSAIC, PipelineFeed, PipelineSpec
 
@@ -56,7 +56,7 @@ class OpenVinoRunner(Runner):
             raise BackendUnavailable(reason)
         self.precision = runtime_precision(meta.get(PRECISION_KEY, "fp32"), self.inference_precision)
         self.input_convention = input_convention_of(meta)
-        self.size_multiple = int(meta.get(SIZE_MULTIPLE_KEY, 16))
+        self.size_multiple = size_multiple_of(meta)
         self.source_sha256 = meta.get(CHECKPOINT_SHA256_KEY)
         self._core = ov.Core()
         target = DEVICES[self.device]

@@ -54,7 +54,7 @@ def wrap_pipeline(network: Path, output: Path, bits: int = 8, target: str | None
 
     `target` None: "cpu" for an INT8 graph quantized for the CPU, else "tensorrt" (export/pipeline_graph.py)."""
     network, output = Path(network), Path(output)
-    check_writable(output, force)
+    check_writable(output, force, create_folder=False)  # the folder is made when the gated graph is written
     source = with_weights_in_memory(validate_onnx_file(network), network)
     target = target or default_target(source)
     model = wrap_network(source, bits, target)

@@ -24,10 +24,10 @@ from lowlight_edge.export.pipeline_builder import PREFIX, PipelineBuilder
 from lowlight_edge.export.pipeline_builder_cpu import CpuPipelineBuilder
 from lowlight_edge.onnxgraph.metadata import (
     INT8_TARGET_KEY,
-    SIZE_MULTIPLE_KEY,
     input_convention_of,
     read_metadata,
     set_metadata,
+    size_multiple_of,
 )
 from lowlight_edge.onnxgraph.pipeline_io import PIPELINE_KEY, TARGETS, PipelineSpec
 
@@ -58,7 +58,7 @@ def wrap_network(network: onnx.ModelProto, bits: int = 8, target: str | None = N
     taken = {n for node in graph.node for n in [*node.input, *node.output]} | initializer_names
     if any(name.startswith(PREFIX) for name in taken):
         raise ModelError(f"the network already uses tensor names starting with {PREFIX!r}; cannot wrap it")
-    multiple = int(meta.get(SIZE_MULTIPLE_KEY, 16))
+    multiple = size_multiple_of(meta)
     network, layout = channels_last_output(network)
     graph = network.graph
     convention = input_convention_of(meta)

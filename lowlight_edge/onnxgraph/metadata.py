@@ -60,6 +60,20 @@ def read_metadata(model: onnx.ModelProto) -> dict[str, str]:
     return {p.key: p.value for p in model.metadata_props}
 
 
+MAX_SIZE_MULTIPLE = 128  # 2**depth with depth at most 7 (model/config.py LIMITS)
+
+
+def size_multiple_of(meta: dict[str, str]) -> int:
+    """The packed-size multiple a network declares (16 where it says nothing), range-checked before anything is
+    sized from it: 4096 would make the pipeline's gate frames 4 GB."""
+    text = meta.get(SIZE_MULTIPLE_KEY, "16")
+    value = int(text) if text.isascii() and text.isdigit() and len(text) < 10 else 0
+    if not 1 <= value <= MAX_SIZE_MULTIPLE or value & (value - 1):
+        raise ModelError(f"the model declares {SIZE_MULTIPLE_KEY} {text[:40]!r}; a network's size multiple is a power "
+                         f"of two from 1 to {MAX_SIZE_MULTIPLE}")
+    return value
+
+
 def input_convention_of(meta: dict[str, str]) -> str:
     """A model's input convention from its metadata: its own key, else its generator config's, else "camera"."""
     convention = meta.get(INPUT_CONVENTION_KEY)
