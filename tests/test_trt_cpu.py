@@ -67,6 +67,21 @@ def test_metadata_round_trip_and_tampering(tmp_path):
         read_meta(engine)
 
 
+@pytest.mark.parametrize("field, value", [("dla_core", 10**9), ("dla_core", -1), ("builder_optimization_level", 99),
+                                          ("workspace_bytes", -5), ("build_seconds", float("nan"))])
+def test_numeric_metadata_outside_what_a_build_writes_is_refused(tmp_path, field, value):
+    # issue #29 item 4: dla_core goes straight to IRuntime.DLA_core
+    engine = tmp_path / "m.engine"
+    engine.write_bytes(b"plan")
+    write_meta(engine, _meta(dla_core=0, builder_optimization_level=3, workspace_bytes=2**30, build_seconds=61.5))
+    assert read_meta(engine).dla_core == 0  # control: values a build writes
+    raw = json.loads(meta_path(engine).read_text())
+    raw[field] = value
+    meta_path(engine).write_text(json.dumps(raw))
+    with pytest.raises(ModelError, match=f"field '{field}' is .*, outside"):
+        read_meta(engine)
+
+
 ORIN_10_3 = RuntimeInfo("10.3.0.26", "8.7", "Orin")
 
 

@@ -62,6 +62,7 @@ def read_meta(engine: Path) -> EngineMeta | None:
         if not isinstance(raw, dict) or raw.get("schema") != SCHEMA:
             raise ValueError(f"schema {raw.get('schema') if isinstance(raw, dict) else None!r}")
         _check_types(raw)
+        _check_ranges(raw)
         if raw.get("input_convention", "camera") not in CONVENTIONS:
             raise ValueError(f"input_convention {str(raw['input_convention'])[:40]!r}")
         return EngineMeta(**raw)
@@ -86,6 +87,19 @@ def _check_types(raw: dict) -> None:
     unknown = set(raw) - {f.name for f in fields(EngineMeta)}
     if unknown:
         raise ValueError(f"unknown fields {sorted(unknown)[:3]}")
+
+
+# numeric fields and the values a build can write; dla_core reaches the runtime (IRuntime.DLA_core)
+_RANGES = {"dla_core": (0, 15), "builder_optimization_level": (0, 5), "workspace_bytes": (0, 2**50),
+           "build_seconds": (0, 10**7)}
+
+
+def _check_ranges(raw: dict) -> None:
+    """Every numeric field within what a build writes: a tampered value never reaches TensorRT."""
+    for name, (low, high) in _RANGES.items():
+        value = raw.get(name)
+        if value is not None and not low <= value <= high:  # NaN fails both comparisons
+            raise ValueError(f"field {name!r} is {value!r}, outside {low}..{high}")
 
 
 @dataclass(frozen=True)
