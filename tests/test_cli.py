@@ -93,7 +93,8 @@ def test_demo_runs_end_to_end_on_a_tiny_shape(tiny_checkpoint, tmp_path, capsys)
     res = tmp_path / "res"
     code = main(["demo", "--model", str(tiny_checkpoint), "--workdir", str(tmp_path / "work"), "--results", str(res),
                  "--shape", "32x32", "--shape", "64x96", "--raw-size", "64x96", "--runs", "1", "--threads", "1",
-                 "--calib-count", "2", "--calib-shape", "32x32", "--max-tile", "32", "--int8-budget", "0"])
+                 "--calib-count", "2", "--calib-shape", "32x32", "--max-tile", "32", "--int8-budget", "0",
+                 "--tune-frames", "3"])
     assert code == 0
     doc = json.loads((res / "demo.json").read_text())
     rows = doc["records"]
@@ -130,6 +131,19 @@ def test_demo_runs_end_to_end_on_a_tiny_shape(tiny_checkpoint, tmp_path, capsys)
                     "skipped: ", "## Image grids"):
         assert section in report
     assert (res / "latency.png").is_file() and (res / "stages.png").is_file() and (res / "bench.csv").is_file()
+    # the demo is tune on the model plus the report: tune's choice at the largest shape, timed from the matrix
+    tune = json.loads((res / "tune.json").read_text())
+    assert tune == {**doc["tune"], "environment": tune["environment"]} and tune["shape"] == [64, 96]
+    chosen = tune["choice"]
+    assert chosen["lpips_drift_bound"] <= tune["budget"] == 0.01 and chosen["verdict"] == "chosen"
+    fastest_within = min((r for r in tune["rows"] if r["median_ms"] is not None and not r["skipped"]
+                          and r["lpips_drift_bound"] <= tune["budget"]), key=lambda r: r["median_ms"])
+    assert fastest_within == chosen
+    matrix = {(Path(r["model"]).name, r["backend"]): r["stats"]["median_ms"] for r in rows
+              if r["mode"] == "model" and r["shape"][2:] == [64, 96] and r["skipped"] is None}
+    assert chosen["median_ms"] == matrix[(Path(chosen["model"]).name, chosen["backend"])]  # not timed twice
+    assert "## Tune: the variant to deploy on this machine" in report and f"tune: Chosen: **{chosen['variant']}" in \
+        report
     # OpenVINO is a core dependency: the INT8 graphs are timed and validated under it too, the tensorrt-target one
     # only where the CPU has INT8 dot products (elsewhere a skipped row says why)
     assert {("ov-cpu", "fp32"), ("ov-cpu", "int8")} <= ran

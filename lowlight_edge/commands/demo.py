@@ -12,12 +12,14 @@ from lowlight_edge.fileio.workspace import work_dir
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "demo", help="run the main job on the bundled model, with a report",
-        description="On the bundled default model (or --model): write synthetic low-light DNG frames, export to "
-        "ONNX (parity-checked), make FP16 and INT8 models (TensorRT and CPU targets, INT8 held to an LPIPS "
-        "budget), build TensorRT engines where TensorRT and a GPU exist, enhance the frames, validate the "
-        "drift of every variant, benchmark every model x backend x view x shape with the end-to-end stage "
-        "breakdown, peak memory and tiled inference, and write report.md (tables, plots, image grids), demo.json "
-        "and bench.csv under work/results/<host>/. Demo artefacts are regenerated on every run.",
+        description="`tune` on the bundled default model (or --model), plus the report: write synthetic low-light "
+        "DNG frames, make every variant of the variant table (ONNX export parity-checked, FP16, INT8 for TensorRT "
+        "and for the CPU held to an LPIPS budget, pipeline graphs), build TensorRT engines where TensorRT and a GPU "
+        "exist, enhance the frames, validate the drift of every variant, benchmark every model x backend x view x "
+        "shape with the end-to-end stage breakdown, peak memory and tiled inference, choose with tune's rule the "
+        "fastest variant within the budget at the largest shape, and write report.md (the choice, tables, plots, "
+        "image grids), demo.json, bench.csv and tune.json (for `enhance --model tune.json`) under "
+        "work/results/<host>/. Demo artefacts are regenerated on every run.",
     )
     p.add_argument("--model", type=Path, default=None, help="generator checkpoint (default: the bundled model)")
     p.add_argument("--workdir", type=Path, default=None,
@@ -37,6 +39,8 @@ def register(subparsers) -> None:
     p.add_argument("--max-tile", type=int, default=512, metavar="N",
                    help="tile size of the tiled-inference row at the largest shape (default 512)")
     p.add_argument("--no-memory", action="store_true", help="skip the peak-memory probes (one process per row)")
+    p.add_argument("--tune-frames", type=int, default=18, metavar="N",
+                   help="held-out frames tune's choice is validated on (default 18, as `tune --frames`)")
     add_threads(p)
     p.set_defaults(handler=run)
 
@@ -47,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     job = DemoJob(model=args.model, workdir=args.workdir or work_dir(), results=args.results,
                   shapes=args.shape or list(DEFAULT_SHAPES), raw_size=args.raw_size, runs=args.runs,
                   calib_count=args.calib_count, calib_shape=args.calib_shape, int8_budget=args.int8_budget,
-                  max_tile=args.max_tile, memory=not args.no_memory, threads=args.threads)
+                  max_tile=args.max_tile, memory=not args.no_memory, threads=args.threads, tune_frames=args.tune_frames)
     outcome = run_demo(job, log=say)
     for line in outcome.verdict:
         say(line)

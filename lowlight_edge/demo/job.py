@@ -1,8 +1,11 @@
-"""The main job end to end (what `make demo` runs), as seven stages on this machine.
+"""The main job end to end (what `make demo` runs), as eight stages on this machine: `tune` on the bundled model,
+plus what the report shows around it.
 
-Bundled model -> synthetic DNG frames -> ONNX export (parity-checked) -> FP16 and INT8 (both targets, with the
-LPIPS fallback) -> TensorRT engines where TensorRT and a GPU exist -> enhance the frames -> validate drift ->
-benchmark the whole matrix (views, stages, memory, tiling) -> a Markdown report with tables, plots and grids.
+Bundled model -> synthetic DNG frames -> every row of the variant table (ONNX export parity-checked, FP16, INT8 for
+both targets with the LPIPS fallback, pipeline graphs) -> TensorRT engines where TensorRT and a GPU exist -> enhance
+the frames -> validate drift -> benchmark the whole matrix (views, stages, memory, tiling) -> tune's choice (its
+drift rule on its held-out frames, latency from the matrix) -> a Markdown report with tables, plots and grids, and
+tune.json for `enhance --model`.
 
 Example::
 
@@ -43,10 +46,13 @@ from lowlight_edge.raw.reader import read_raw
 from lowlight_edge.raw.scenes import HELD_OUT_IMAGES, load_image
 from lowlight_edge.raw.synth_frames import write_frames
 from lowlight_edge.train.evaluate import scores
+from lowlight_edge.tune.job import TuneJob, TuneResult, tune_made
+from lowlight_edge.tune.result import write_result
 from lowlight_edge.tune.variants import Variants, build_engines, make_onnx_variants, wrap_pipelines
 from lowlight_edge.weights import default_model
 
-STAGES = 7
+STAGES = 8
+TUNE_BUDGET = 0.01  # tune's default, when the demo's INT8 is not held to a budget
 # the demo's frames come from real cameras' colour responses the bundled model never trained on: SID's camera in
 # daylight and a Canon under incandescent light (raw/cameras.py), so the report shows what a real file gets
 DEMO_SHOTS = (("sony-ilce-7s", "D65"), ("canon-eos-r6", "A"))
@@ -64,6 +70,7 @@ class DemoJob:
     max_tile: int = 512
     memory: bool = True
     threads: int | None = None
+    tune_frames: int = 18  # held-out frames tune's drift rule is applied on (tune --frames)
 
     def folders(self) -> dict[str, Path]:
         root = Path(self.workdir)
@@ -74,15 +81,16 @@ class DemoJob:
 
 @dataclass
 class DemoOutcome:
-    files: dict[str, Path]  # report, json, csv
+    files: dict[str, Path]  # report, json, csv, tune_json, tune_markdown
     verdict: list[str]  # the lines printed last
     missed_budgets: list[str] = field(default_factory=list)  # "MODEL (BACKEND) DRIFT > BUDGET" of each candidate
+    tuned: TuneResult | None = None  # tune's choice among the variants
 
 
 def run_demo(job: DemoJob, log: Callable[[str], None] = lambda _m: None) -> DemoOutcome:
     """Run the seven stages; `log` gets one line per stage. Returns the files written and the verdict lines."""
-    if job.runs < 1 or job.calib_count < 1 or job.int8_budget < 0:
-        raise InputError("--runs and --calib-count must be >= 1 and --int8-budget >= 0")
+    if job.runs < 1 or job.calib_count < 1 or job.int8_budget < 0 or job.tune_frames < 1:
+        raise InputError("--runs, --calib-count and --tune-frames must be >= 1 and --int8-budget >= 0")
     checkpoint = Path(job.model or default_model())
     where = job.folders()
 
@@ -105,12 +113,24 @@ def run_demo(job: DemoJob, log: Callable[[str], None] = lambda _m: None) -> Demo
     log(f"[6/{STAGES}] benchmark the matrix at {', '.join(f'{h}x{w}' for h, w in job.shapes)} (packed), end to end "
         f"on {full_raw.name}")
     records, overhead = bench_variants(variants, full_raw, job)
-    log(f"[7/{STAGES}] report")
+    tune_job = TuneJob(model=checkpoint, budget=job.int8_budget or TUNE_BUDGET, shape=largest_shape(job.shapes),
+                       workdir=job.workdir, frames=job.tune_frames, runs=job.runs, threads=job.threads)
+    log(f"[7/{STAGES}] tune: the fastest variant within LPIPS {tune_job.budget} at {tune_job.shape[0]}x"
+        f"{tune_job.shape[1]}")
+    tuned = tune_made(variants, tune_job, log, records)
+    tune_files = {"tune_json": where["results"] / "tune.json", "tune_markdown": where["results"] / "tune.md"}
+    write_result(tuned, tune_files["tune_json"], tune_files["tune_markdown"], force=True, threads=job.threads)
+    log(f"[8/{STAGES}] report")
     files = write_outputs(where["results"], records, environment.capture(job.threads), drift, quality, overhead,
-                          variants)
+                          variants, tuned) | tune_files
     missed = [f"{Path(d['model']).name} ({d['backend']}) {d['lpips_drift']['mean']:.4f} > {d['budget']}"
               for d in drift if d["role"] == "candidate" and not d["passed"]]
-    return DemoOutcome(files, verdict(records, drift, quality, files["report"]), missed)
+    return DemoOutcome(files, verdict(records, drift, quality, files["report"], tuned), tuned=tuned,
+                       missed_budgets=missed)
+
+
+def largest_shape(shapes: list[tuple[int, int]]) -> tuple[int, int]:
+    return max(shapes, key=lambda s: s[0] * s[1])
 
 
 def full_frame_raw(folder: Path, raw_size: tuple[int, int]) -> Path:
@@ -208,7 +228,7 @@ def bench_variants(variants: Variants, full_raw: Path, job: DemoJob):
         records += [skipped_record(f"{stem}.{row.name}.engine", engine_backend, row.precision, (1, 4, *shape), view,
                                    variants.engine_skip)
                     for row in graph_variants() if row.engine for shape in shapes for view in views]
-    largest = max(shapes, key=lambda s: s[0] * s[1])
+    largest = largest_shape(shapes)
     if max(largest) > job.max_tile:  # the same model tiled, to show what tiling does to latency and memory
         overlap = max(16, min(64, job.max_tile // 4 // 16 * 16))
         tiled = BenchPlan(models=[], shapes=[largest], pairs=[(onnx["fp32"], cpu_onnx)], protocol=protocol,

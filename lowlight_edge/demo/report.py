@@ -1,5 +1,5 @@
-"""The demo's report: report.md (tables, plots, image grids), demo.json (everything, machine-readable),
-bench.csv, latency.png and stages.png, and the verdict lines printed last."""
+"""The demo's report: report.md (tune's choice, tables, plots, image grids), demo.json (everything,
+machine-readable), bench.csv, latency.png and stages.png, and the verdict lines printed last."""
 
 import json
 from datetime import datetime, timezone
@@ -11,6 +11,7 @@ from lowlight_edge.bench.table import environment_lines, render, render_csv
 from lowlight_edge.fileio.atomic import write_text
 from lowlight_edge.fileio.json_safe import json_safe
 from lowlight_edge.metrics.drift_report import render_table
+from lowlight_edge.tune.result import headline, tune_document, tune_markdown
 
 
 def best_rows(records: list[BenchRecord]) -> dict[tuple, BenchRecord]:
@@ -25,8 +26,8 @@ def best_rows(records: list[BenchRecord]) -> dict[tuple, BenchRecord]:
     return best
 
 
-def verdict(records: list[BenchRecord], drift: list[dict], quality: dict, report: Path) -> list[str]:
-    lines = []
+def verdict(records: list[BenchRecord], drift: list[dict], quality: dict, report: Path, tuned=None) -> list[str]:
+    lines = [f"tune: {headline(tuned)}"] if tuned is not None else []
     for (h, w), r in sorted(best_rows(records).items()):
         per_image = r.stats["median_ms"] / r.shape[0]
         lines.append(f"latency {h}x{w} (packed): fastest {Path(r.model).name} on {r.backend}, {per_image:.1f} ms per image, "
@@ -64,12 +65,13 @@ def _quality_table(quality: dict) -> str:
 
 
 def _markdown(records, env, drift, quality, overhead, variants, plots: list[Path], grids: list[Path],
-              findings: list[str]) -> str:
+              findings: list[str], tuned) -> str:
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     sections = [
         f"# lowlight-edge demo: {env.get('host', '?')}\n\n{when}. Model: `{variants.checkpoint}`.\n",
         "## Verdict\n\n" + "\n".join(f"- {line}" for line in findings),
         "## Machine\n\n" + "\n".join(environment_lines(env)),
+        _tune_section(tuned),
         "## Latency matrix\n\nMedian per call; `view` model = numpy in/out, compute = network alone on inputs in "
         "place; `vs torch` = speedup over PyTorch eager FP32 on the same checkpoint in this run; peak MiB = peak "
         "resident memory of a fresh process doing one such call.\n\n" + render(records, "github"),
@@ -89,23 +91,33 @@ def _markdown(records, env, drift, quality, overhead, variants, plots: list[Path
     return "\n\n".join(sections) + "\n"
 
 
+def _tune_section(tuned) -> str:
+    """tune's table (tune/result.py) under the demo's own heading: the variant to deploy on this machine."""
+    rule = ("Every row of the variant table this machine runs, validated against FP32 with tune's rule (mean LPIPS "
+            "drift plus two standard errors over held-out frames in which every ratio meets every held-out camera and "
+            "light), timed in the latency matrix below; `lowlight-edge enhance --model tune.json` deploys the "
+            "choice.\n\n")
+    return "## Tune: the variant to deploy on this machine\n\n" + rule + tune_markdown(tuned).removeprefix("# Tune\n\n")
+
+
 def write_outputs(folder: Path, records: list[BenchRecord], env: dict, drift: list[dict], quality: dict, overhead: dict,
-                  variants) -> dict[str, Path]:
+                  variants, tuned) -> dict[str, Path]:
     folder = Path(folder)
     plots = write_plots(records, folder)
     grids = sorted((folder / "grids").glob("*.png"))
     files = {"report": folder / "report.md", "json": folder / "demo.json", "csv": folder / "bench.csv"}
-    findings = verdict(records, drift, quality, files["report"])[:-1]  # the last line only says where the report is
+    findings = verdict(records, drift, quality, files["report"], tuned)[:-1]  # the last only says where the report is
     document = to_document(records, env, overhead=overhead)
     # the bench schema, so `lowlight-edge report` merges demo.json files from several devices directly
     document.update(kind="demo", drift=drift, enhance=quality,
                     variants={"onnx": {k: str(v) for k, v in variants.onnx.items()},
                               "engines": {k: str(v) for k, v in variants.engines.items()},
                               "engine_skip": variants.engine_skip},
+                    tune={k: v for k, v in tune_document(tuned).items() if k != "environment"},  # it is beside
                     verdict=findings)
     write_text(files["json"], json.dumps(json_safe(document), indent=2) + "\n", force=True)
     write_text(files["csv"], render_csv(records), force=True)
-    write_text(files["report"], _markdown(records, env, drift, quality, overhead, variants, plots, grids, findings),
-               force=True)
+    write_text(files["report"], _markdown(records, env, drift, quality, overhead, variants, plots, grids, findings,
+                                          tuned), force=True)
     return files
 

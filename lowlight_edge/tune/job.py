@@ -13,6 +13,9 @@ Example::
 
     result = run_tune(TuneJob(budget=0.01, shape=(512, 512)))
     result.choice.model, result.choice.backend
+
+`tune_made` does the same for variants already made, timed from a bench run's records where given: the demo is
+that, on the bundled model, plus its report.
 """
 
 import math
@@ -95,24 +98,34 @@ class TuneResult:
 
 
 def run_tune(job: TuneJob, log: Callable[[str], None] = lambda _m: None) -> TuneResult:
-    if not 0 < job.budget < 1 or job.frames < 1 or job.runs < 1:
-        raise InputError("--budget must be in (0, 1), --frames and --runs >= 1")
-    if job.shape[0] % 16 or job.shape[1] % 16:
-        raise InputError(f"--shape {job.shape[0]}x{job.shape[1]} is not a multiple of 16 (the network pools 4 times)")
+    check_tune_job(job)
     checkpoint = Path(job.model or default_model())
     root = Path(job.workdir)
-    log(f"[1/4] every variant of {checkpoint.name} (INT8 held to LPIPS {job.budget})")
+    log(f"every variant of {checkpoint.name} (INT8 held to LPIPS {job.budget})")
     variants = make_onnx_variants(checkpoint, export_dir("tune", root=root), f"synthetic:{job.calib_count}",
                                   job.calib_shape, job.calib_count, job.budget, log)
     if job.raw is not None:
         wrap_pipelines(variants, export_dir("tune", root=root), log)
     build_engines(variants, engines_dir("tune", root=root), [job.shape], log)
+    return tune_made(variants, job, log)
+
+
+def check_tune_job(job: TuneJob) -> None:
+    if not 0 < job.budget < 1 or job.frames < 1 or job.runs < 1:
+        raise InputError("--budget must be in (0, 1), --frames and --runs >= 1")
+    if job.shape[0] % 16 or job.shape[1] % 16:
+        raise InputError(f"--shape {job.shape[0]}x{job.shape[1]} is not a multiple of 16 (the network pools 4 times)")
+
+
+def tune_made(variants: Variants, job: TuneJob, log: Callable[[str], None] = lambda _m: None,
+              records: list | None = None) -> TuneResult:
+    """Validate, time and choose among `variants` (made already); with `records` (a bench run's, model view at
+    job.shape, or end to end), rows are timed from them instead of timed again."""
     candidates = _candidates(variants, job.raw is not None)
-    log(f"[2/4] drift of {sum(c.skipped is None for c in candidates)} runnable rows on {job.frames} held-out frames")
+    log(f"drift of {sum(c.skipped is None for c in candidates)} runnable rows on {job.frames} held-out frames")
     _validate(variants, candidates, job)
-    log("[3/4] latency of the rows within the budget")
-    _time(candidates, job)
-    log("[4/4] choice")
+    log("latency of the rows within the budget" + (" (from the benchmark)" if records is not None else ""))
+    _time(candidates, job, records)
     return _choose(candidates, job)
 
 
@@ -193,21 +206,24 @@ def _within(candidate: Candidate, job: TuneJob) -> bool:
     return candidate.skipped is None and candidate.bound is not None and candidate.bound <= job.budget
 
 
-def _time(candidates: list[Candidate], job: TuneJob) -> None:
-    """Median latency of each row within the budget: the model view at the shape, or end to end from the RAW file."""
+def _time(candidates: list[Candidate], job: TuneJob, records: list | None = None) -> None:
+    """Median latency of each row within the budget: the model view at the shape, or end to end from the RAW file;
+    measured here unless `records` already hold it."""
     timed = [c for c in candidates if _within(c, job)]
     if not timed:
         return
-    networks = [c for c in timed if ".pipeline." not in c.model.name]
-    pipelines = [c for c in timed if ".pipeline." in c.model.name]
-    protocol, options = Protocol(warmup=1, runs=job.runs), RunnerOptions(threads=job.threads)
-    records = run_plan(BenchPlan(models=[], shapes=[] if job.raw else [job.shape], views=("model",), raw=job.raw,
-                                 pairs=[(c.model, c.backend) for c in networks], protocol=protocol, runner=options))
-    if pipelines:
-        records += run_plan(BenchPlan(models=[], shapes=[], views=(), raw=job.raw, protocol=protocol, runner=options,
-                                      pairs=[(c.model, c.backend) for c in pipelines]))
+    if records is None:
+        networks = [c for c in timed if ".pipeline." not in c.model.name]
+        pipelines = [c for c in timed if ".pipeline." in c.model.name]
+        protocol, options = Protocol(warmup=1, runs=job.runs), RunnerOptions(threads=job.threads)
+        records = run_plan(BenchPlan(models=[], shapes=[] if job.raw else [job.shape], views=("model",), raw=job.raw,
+                                     pairs=[(c.model, c.backend) for c in networks], protocol=protocol, runner=options))
+        if pipelines:
+            records += run_plan(BenchPlan(models=[], shapes=[], views=(), raw=job.raw, protocol=protocol,
+                                          runner=options, pairs=[(c.model, c.backend) for c in pipelines]))
     wanted = "end-to-end" if job.raw else "model"
-    by_pair = {(Path(r.model), r.backend): r for r in records if r.mode == wanted}
+    by_pair = {(Path(r.model), r.backend): r for r in records
+               if r.mode == wanted and (job.raw or tuple(r.shape[2:]) == tuple(job.shape))}
     for candidate in timed:
         record = by_pair.get((Path(candidate.model), candidate.backend))
         if record is None or not record.ran:
