@@ -15,6 +15,7 @@ docs/development.md walks through it.
 from dataclasses import dataclass, field
 
 from lowlight_edge.onnxgraph.metadata import INT8_TARGET_KEY, INT8_WEIGHT_BITS_KEY, PRECISION_KEY
+from lowlight_edge.onnxgraph.pipeline_io import TARGETS as GRAPH_TARGETS
 
 FAST, VALID = "fast", "valid"
 
@@ -93,6 +94,10 @@ def validated_on(variant: str, backend: str) -> bool:
 def int8_targets() -> tuple[str, ...]:
     """The INT8 targets the table's rows are made for, in table order ("tensorrt", "cpu")."""
     return tuple(dict.fromkeys(v.options["target"] for v in VARIANTS if v.maker == "int8"))
+
+
+# one list of graph targets (which runtimes a graph's nodes are chosen for): the INT8 rows' and the pipeline forms'
+assert int8_targets() == GRAPH_TARGETS, (int8_targets(), GRAPH_TARGETS)
 
 
 def variant_of(meta: dict[str, str]) -> Variant | None:

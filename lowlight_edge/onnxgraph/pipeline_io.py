@@ -27,6 +27,7 @@ GAINS, COLOUR_MATRIX = "gains", "colour_matrix"
 INPUT_NAMES = (MOSAIC, BLACK, WHITE, RATIO, CFA)  # a camera-convention pipeline's
 NEUTRAL_INPUT_NAMES = (*INPUT_NAMES, GAINS, COLOUR_MATRIX)  # a neutral one's
 IMAGE = "image"
+# the graph targets, for pipeline forms and INT8 graphs alike (engines/variants.py checks its rows against it):
 # "tensorrt": nodes every runtime takes, TensorRT's parser included; "cpu": fewer passes, ONNX Runtime and OpenVINO
 TARGETS = ("tensorrt", "cpu")
 INPUT_ENCODING = ("mosaic: uint8 [H, 2W], the uint16 Bayer mosaic's little-endian bytes; black: float32 [4] per packed "
