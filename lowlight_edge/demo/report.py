@@ -28,11 +28,15 @@ def best_rows(records: list[BenchRecord]) -> dict[tuple, BenchRecord]:
 
 def verdict(records: list[BenchRecord], drift: list[dict], quality: dict, report: Path, tuned=None) -> list[str]:
     lines = [f"tune: {headline(tuned)}"] if tuned is not None else []
+    choice = tuned.choice if tuned is not None else None
     for (h, w), r in sorted(best_rows(records).items()):
         per_image = r.stats["median_ms"] / r.shape[0]
+        apart = choice is not None and (Path(choice.model).name, choice.backend) != (Path(r.model).name, r.backend)
+        note = "; speed alone, tune's choice holds the budget" if apart else ""
         lines.append(f"latency {h}x{w} (packed): fastest {Path(r.model).name} on {r.backend}, {per_image:.1f} ms per image, "
                      f"{'MEETS' if per_image <= TARGET_S * 1000 else 'misses'} the {TARGET_S:.2f} s target"
-                     + (f" ({r.speedup_vs_torch:.2f}x PyTorch eager FP32)" if r.speedup_vs_torch else ""))
+                     + (f" ({r.speedup_vs_torch:.2f}x PyTorch eager FP32{note})" if r.speedup_vs_torch else
+                        (f" ({note[2:]})" if note else "")))
     candidates = [d for d in drift if d["role"] == "candidate"]
     failed = [d for d in candidates if not d["passed"]]
     parts = ", ".join(f"{Path(d['model']).name} ({d['backend']}) {d['lpips_drift']['mean']:.4f}/{d['budget']}"

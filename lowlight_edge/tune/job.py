@@ -222,8 +222,8 @@ def _time(candidates: list[Candidate], job: TuneJob, records: list | None = None
             records += run_plan(BenchPlan(models=[], shapes=[], views=(), raw=job.raw, protocol=protocol,
                                           runner=options, pairs=[(c.model, c.backend) for c in pipelines]))
     wanted = "end-to-end" if job.raw else "model"
-    by_pair = {(Path(r.model), r.backend): r for r in records
-               if r.mode == wanted and (job.raw or tuple(r.shape[2:]) == tuple(job.shape))}
+    by_pair = {(Path(r.model), r.backend): r for r in records  # whole frames: a tiled row times another thing
+               if r.mode == wanted and not r.max_tile and (job.raw or tuple(r.shape[2:]) == tuple(job.shape))}
     for candidate in timed:
         record = by_pair.get((Path(candidate.model), candidate.backend))
         if record is None or not record.ran:
