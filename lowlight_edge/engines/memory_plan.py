@@ -96,8 +96,8 @@ def _inferred_tensors(model: onnx.ModelProto) -> dict[str, tuple[int, np.dtype]]
 
 
 def _measured_tensors(model: onnx.ModelProto, graph_input) -> dict[str, tuple[int, np.dtype]] | None:
-    """(element count, dtype) of every node output, measured by running the graph once at the probe size with ONNX Runtime (every
-    tensor exposed as an output, no graph rewrites); None when it cannot run."""
+    """(element count, dtype) of every node output, measured by running the graph once at the probe size with ONNX
+    Runtime (every tensor exposed as an output, no graph rewrites); None when it cannot run."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()

@@ -13,8 +13,8 @@ from pathlib import Path
 from lowlight_edge.errors import InputError
 from lowlight_edge.fileio.inputs import regular_file
 
-DEFAULTS = {"LOWLIGHT_EDGE_MAX_PIXELS": 200_000_000, "LOWLIGHT_EDGE_MAX_IMAGE_BYTES": 2**30, "LOWLIGHT_EDGE_MAX_TEXT_BYTES": 64 * 2**20,
-            "LOWLIGHT_EDGE_MAX_UNPACKED_BYTES": 2 * 2**30}
+DEFAULTS = {"LOWLIGHT_EDGE_MAX_PIXELS": 200_000_000, "LOWLIGHT_EDGE_MAX_IMAGE_BYTES": 2**30,
+            "LOWLIGHT_EDGE_MAX_TEXT_BYTES": 64 * 2**20, "LOWLIGHT_EDGE_MAX_UNPACKED_BYTES": 2 * 2**30}
 STORED_SLACK = 1.01  # torch.save stores members uncompressed: they cannot unpack to more than the file holds
 
 

@@ -40,15 +40,15 @@ INDEX_PAGE_SECONDS = 60  # an index page is small: its whole body within this
 class Deadline:
     """A point in time a request (or a whole fetch) must finish by."""
 
-    def __init__(self, seconds: float, what: str) -> None:
-        self.seconds, self.what, self._at = seconds, what, time.monotonic() + seconds
+    def __init__(self, seconds: float, what: str, hint: str = "") -> None:
+        self.seconds, self.what, self.hint, self._at = seconds, what, hint, time.monotonic() + seconds
 
     def remaining(self, url: str) -> float:
         """Seconds left; past the deadline, one InputError naming the URL."""
         left = self._at - time.monotonic()
         if left <= 0:
             raise InputError(f"{url} did not finish within {self.what}'s deadline of {self.seconds:g} s; refused "
-                             "(a slow or stalled server; --deadline gives it longer)")
+                             f"(a slow or stalled server{'; ' + self.hint if self.hint else ''})")
         return left
 
     def sooner(self, seconds: float, what: str) -> "Deadline":

