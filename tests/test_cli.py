@@ -25,6 +25,21 @@ def test_parser_lists_all_commands():
     assert all(c in help_text for c in COMMANDS)
 
 
+HEAVY = ("onnx", "torch", "onnxruntime", "openvino", "rawpy", "tifffile", "scipy", "skimage")
+
+
+def test_starting_the_cli_imports_no_heavy_library():
+    # `--help` and argument errors answer at once: each of these takes a noticeable time to import
+    probe = ("import sys; from lowlight_edge.cli import build_parser; "
+             "build_parser().parse_args(['enhance', 'x.dng', '-o', 'o']); "
+             f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.strip() == "[]"
+    control = subprocess.run([sys.executable, "-c", probe.replace("import sys;", "import sys, onnx;")],
+                             capture_output=True, text=True, timeout=120, check=True)
+    assert control.stdout.strip() == "['onnx']"  # the probe sees an import when there is one
+
+
 def _run_cli(*args):
     return subprocess.run([sys.executable, "-m", "lowlight_edge", *args], capture_output=True, text=True, timeout=300)
 

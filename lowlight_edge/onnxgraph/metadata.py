@@ -5,11 +5,13 @@ export/metadata.py), quantize adds precision keys, and runtimes read them back.
 """
 
 import json
-
-import onnx
+from typing import TYPE_CHECKING
 
 from lowlight_edge.errors import ModelError
 from lowlight_edge.raw.colour import CONVENTIONS
+
+if TYPE_CHECKING:  # onnx takes ~0.8 s to import; the CLI reads these keys long before it loads a model
+    import onnx
 
 INPUT_LAYOUT = "NCHW float32 [N, 4, H/2, W/2]: 2x2 Bayer cell packed as R, G1, B, G2 (any CFA phase rotated to RGGB)"
 NORMALIZATION = "clip((raw - black) / (white - black), 0, 1) * ratio, then min(., 1.0); ratio = reference / input exposure"
@@ -46,7 +48,7 @@ FP32_ONNX_SHA256_KEY = "lowlight_edge.fp32_onnx_sha256"
 PIPELINE_KEY = "lowlight_edge.pipeline"  # a pipeline graph's spec (onnxgraph/pipeline_io.py)
 
 
-def set_metadata(model: onnx.ModelProto, props: dict[str, str]) -> None:
+def set_metadata(model: "onnx.ModelProto", props: dict[str, str]) -> None:
     """Replace existing keys, keep others."""
     existing = {p.key: p for p in model.metadata_props}
     for key, value in props.items():
@@ -56,7 +58,7 @@ def set_metadata(model: onnx.ModelProto, props: dict[str, str]) -> None:
             model.metadata_props.add(key=key, value=value)
 
 
-def read_metadata(model: onnx.ModelProto) -> dict[str, str]:
+def read_metadata(model: "onnx.ModelProto") -> dict[str, str]:
     return {p.key: p.value for p in model.metadata_props}
 
 
