@@ -161,3 +161,28 @@ def test_a_mosaic_of_zeros_is_one_line_not_a_black_picture(tmp_path):
         read_raw(path)
     write_dng(tmp_path / "one.dng", np.eye(32, dtype=np.uint16), "RGGB", 0, 16383)  # control: one bright pixel
     assert read_raw(tmp_path / "one.dng").bayer.sum() == 32
+
+
+def test_a_lossless_jpeg_dng_as_a_camera_writes_it_reads_through_libraw_with_its_colour_and_orientation(tmp_path):
+    # the control for the JPEG-marker check: a real lossless-JPEG strip (imagecodecs' encoder), a real camera's colour
+    # tags (Sony ILCE-7S under incandescent light) and a portrait orientation, as a camera's compressed DNG has them
+    import imagecodecs
+
+    from lowlight_edge.raw.camera_response import camera_response
+    from lowlight_edge.raw.cameras import camera
+
+    response = camera_response(camera("sony-ilce-7s"), "A")
+    bayer = np.random.default_rng(2).integers(600, 16000, (64, 96), dtype=np.uint16)
+    path = write_dng(tmp_path / "camera.dng", bayer, "RGGB", 512, 16383, colour=response.tags, orientation=6)
+    stream = imagecodecs.ljpeg_encode(bayer, bitspersample=16)
+    path.write_bytes(path.read_bytes() + stream)  # the strip moves to the end, compressed
+    with tifffile.TiffFile(path, mode="r+") as tif:
+        tags = tif.pages[0].tags
+        tags[273].overwrite(path.stat().st_size - len(stream))
+        tags[279].overwrite(len(stream))
+        tags[259].overwrite(7)
+    assert read_plain_dng(path) is None  # compressed: LibRaw decodes it
+    frame = read_raw(path)
+    assert np.array_equal(frame.bayer, bayer) and frame.orientation == 6
+    np.testing.assert_allclose(frame.colour.matrix, response.conversion().matrix, rtol=1e-3)
+    np.testing.assert_allclose(frame.colour.gains, response.conversion().gains, rtol=1e-3)
