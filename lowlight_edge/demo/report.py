@@ -11,7 +11,7 @@ from lowlight_edge.bench.table import environment_lines, render, render_csv
 from lowlight_edge.fileio.atomic import write_text
 from lowlight_edge.fileio.json_safe import json_safe
 from lowlight_edge.metrics.drift_report import render_table
-from lowlight_edge.tune.result import headline, tune_document, tune_markdown
+from lowlight_edge.tune.result import headline, tune_document, tune_table
 
 
 def best_rows(records: list[BenchRecord]) -> dict[tuple, BenchRecord]:
@@ -101,7 +101,7 @@ def _tune_section(tuned) -> str:
             "drift plus two standard errors over held-out frames in which every ratio meets every held-out camera and "
             "light), timed in the latency matrix below; `lowlight-edge enhance --model tune.json` deploys the "
             "choice.\n\n")
-    return "## Tune: the variant to deploy on this machine\n\n" + rule + tune_markdown(tuned).removeprefix("# Tune\n\n")
+    return f"## Tune: the variant to deploy on this machine\n\n{rule}{headline(tuned)}\n\n{tune_table(tuned)}\n"
 
 
 def write_outputs(folder: Path, records: list[BenchRecord], env: dict, drift: list[dict], quality: dict, overhead: dict,

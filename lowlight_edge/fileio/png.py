@@ -119,7 +119,7 @@ def read_png(path: Path) -> np.ndarray:
         check_pixels(w, h, path)
         check_image_bytes(w * h * 3 * 4, w, h, path)
         _check_inflated_size(path, h * (1 + -(-w * reader.planes * reader.bitdepth // 8)))
-        w, h, rows, info = png.Reader(filename=str(path)).asDirect()
+        w, h, rows, info = reader.asDirect()  # after the header read above: rows decode lazily
         image = np.empty((h, w, 3), np.float32)
         colours = 3 if info["planes"] >= 3 else 1  # RGB (+ alpha): 3; grey (+ alpha): 1, broadcast to RGB
         decoded = 0

@@ -30,13 +30,17 @@ def tune_document(result: TuneResult, threads: int | None = None) -> dict:
 
 
 def tune_markdown(result: TuneResult) -> str:
+    return f"# Tune\n\n{headline(result)}\n\n{tune_table(result)}\n"
+
+
+def tune_table(result: TuneResult) -> str:
+    """Every row: its drift, bound, latency and verdict (GitHub Markdown)."""
     where = f"end to end from {result.raw.name}" if result.raw else f"packed {result.shape[0]}x{result.shape[1]}"
     rows = [[c.variant, c.backend, Path(c.model).name, "-" if c.drift is None else f"{c.drift:.4f}",
              "-" if c.bound is None else f"{c.bound:.4f}", "-" if c.ms is None else f"{c.ms:.1f}", c.verdict]
             for c in result.candidates]
-    table = safe_table(rows, headers=["variant", "backend", "file", "LPIPS drift", f"+ {STANDARD_ERRORS:g} SE",
-                                    f"median ms ({where})", "verdict"], tablefmt="github", disable_numparse=True)
-    return f"# Tune\n\n{headline(result)}\n\n{table}\n"
+    return safe_table(rows, headers=["variant", "backend", "file", "LPIPS drift", f"+ {STANDARD_ERRORS:g} SE",
+                                     f"median ms ({where})", "verdict"], tablefmt="github", disable_numparse=True)
 
 
 def headline(result: TuneResult) -> str:
